@@ -1,0 +1,153 @@
+"""Black-box attacks that read the target's confidences on completed records."""
+
+import numpy as np
+
+from ..base import BaseInversion
+
+_SHARED_PARAMETERS = """
+    Parameters
+    ----------
+    target : classifier
+        The fitted model under attack, exposing ``predict_proba`` and ``classes_``.
+        Wrap it in :class:`sklearn.frozen.FrozenEstimator` to use the attack in
+        ``GridSearchCV`` or ``cross_val_score``; it is never refitted.
+    sensitive : str or int, default=0
+        The sensitive column: a name for DataFrames, a position for arrays
+        (positions index the columns of ``X`` as passed).
+    label : str or int, default=None
+        The column of ``X`` holding the victim's known task label, if the threat
+        model grants it. ``X`` without that column is the target's layout.
+    candidates : array-like, default=None
+        Values the sensitive attribute can take. Default: those in the auxiliary
+        data seen by ``fit``.
+    batch_size : int, default=65536
+        Maximum number of completed records per target query (bounds memory).
+    n_jobs : int, default=None
+        Parallel jobs for the queries (joblib; ``None`` means 1). Any joblib
+        backend set with :func:`joblib.parallel_config` is used, Dask's included.
+"""
+
+_SHARED_ATTRIBUTES = """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_candidates,)
+        The candidate values of the sensitive attribute.
+    prior_ : ndarray of shape (n_candidates,)
+        Their frequencies in the auxiliary data.
+    target_classes_ : ndarray
+        The target's ``classes_``.
+    queries_per_victim_ : int
+        Target queries (completed records) made per victim: ``n_candidates``.
+    n_features_in_ : int
+        Number of columns of ``X`` seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names of ``X`` seen in ``fit`` (DataFrames only).
+    label_index_ : int or None
+        Position of the known-label column in ``X``.
+    sensitive_indices_ : list of int
+        Positions of the sensitive column(s) in the target's layout.
+"""
+
+
+def _label_confidence(answers, labels):
+    """Confidence each completed record gets for the victim's known label."""
+    return np.take_along_axis(answers, labels[:, None, None], axis=2)[:, :, 0]
+
+
+class FredriksonInversion(BaseInversion):
+    __doc__ = (
+        """Black-box inversion by maximum a posteriori over the candidates.
+
+    Fredrikson, Jha & Ristenpart (CCS 2015): for each candidate value ``v`` of the
+    sensitive attribute, complete the victim's record with ``v`` and query the
+    target; score ``v`` by ``prior(v) * f(x_v)[y]``, the prior learned from the
+    auxiliary data times the target's confidence in the victim's known label ``y``.
+    Normalised, the scores are the posterior ``P(v | known features, y)`` when the
+    target's confidences are calibrated and ``v`` is independent of the known
+    features. Without a known label (``label=None``) the target's confidence in its
+    own top class stands in for ``f(x_v)[y]``, as the paper discusses.
+
+    Threat model: black-box access to ``predict_proba``; the attacker knows the
+    victim's other input columns and, optionally, its true label.
+"""
+        + _SHARED_PARAMETERS
+        + _SHARED_ATTRIBUTES
+        + """
+    See Also
+    --------
+    CSMIA : Case rules on the target's predicted labels and confidences.
+    ImputationBaseline : The reference that uses no access to the target.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skinvert.attacks import FredriksonInversion
+    >>> from skinvert.datasets import make_sensitive_classification
+    >>> X, y = make_sensitive_classification(n_samples=600, leak=3, random_state=0)
+    >>> target = RandomForestClassifier(random_state=0).fit(X[:300], y[:300])
+    >>> import numpy as np
+    >>> view = np.column_stack([X, y])        # the attacker knows the label too
+    >>> attack = FredriksonInversion(target, sensitive=0, label=X.shape[1])
+    >>> attack.fit(view[300:], X[300:, 0]).predict(view[:5]).shape
+    (5,)
+    """
+    )
+
+    def _posterior(self, records, labels):
+        answers = self._query(records)
+        if labels is None:
+            confidence = answers.max(axis=2)
+        else:
+            confidence = _label_confidence(answers, labels)
+        return confidence * self.prior_
+
+
+class CSMIA(BaseInversion):
+    __doc__ = (
+        """Confidence-score model inversion attack (CSMIA).
+
+    Mehnaz et al. (USENIX Security 2022): complete the victim's record with each
+    candidate and query the target. If exactly one candidate makes the target
+    predict the victim's known label, infer it; if several do, infer the one whose
+    confidence in that label is highest; if none does, infer the one with the
+    lowest confidence in its (wrong) prediction. Ties left by these rules go to the
+    more frequent value in the auxiliary data.
+
+    ``predict_proba`` returns the case-rule score normalised over the candidates:
+    ``1 + f(x_v)[y]`` for candidates reproducing the label, ``1 - max f(x_v)`` for
+    the others. Its argmax is the attack's decision and it ranks victims for ROC
+    analysis; it is not calibrated.
+
+    Threat model: black-box access to ``predict_proba``; the attacker knows the
+    victim's other input columns and its true label (``label`` is required).
+"""
+        + _SHARED_PARAMETERS
+        + _SHARED_ATTRIBUTES
+        + """
+    See Also
+    --------
+    FredriksonInversion : Prior times confidence in the known label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skinvert.attacks import CSMIA
+    >>> from skinvert.datasets import make_sensitive_classification
+    >>> X, y = make_sensitive_classification(n_samples=600, leak=3, random_state=0)
+    >>> target = RandomForestClassifier(random_state=0).fit(X[:300], y[:300])
+    >>> view = np.column_stack([X, y])
+    >>> attack = CSMIA(target, sensitive=0, label=X.shape[1])
+    >>> attack.fit(view[300:], X[300:, 0]).predict_proba(view[:2]).shape
+    (2, 2)
+    """
+    )
+
+    _needs_label = True
+
+    def _posterior(self, records, labels):
+        answers = self._query(records)
+        reproduces = answers.argmax(axis=2) == labels[:, None]
+        label_confidence = _label_confidence(answers, labels)
+        top_confidence = answers.max(axis=2)
+        return np.where(reproduces, 1.0 + label_confidence, 1.0 - top_confidence)

@@ -1,0 +1,160 @@
+"""Validation helpers shared by every attack: the target, the columns, the answers."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from ._optional import is_pandas_dataframe
+
+
+def check_target(target, method, *, attack_name):
+    """Check that ``target`` is a fitted classifier exposing ``method``.
+
+    Parameters
+    ----------
+    target : estimator
+        The model under attack.
+    method : {"predict_proba", "predict"}
+        The method the attack queries.
+    attack_name : str
+        Name of the attack, quoted in error messages.
+
+    Returns
+    -------
+    classes : ndarray
+        The target's ``classes_``.
+    """
+    if target is None:
+        raise ValueError(
+            f"{attack_name} needs a fitted target model, got target=None. Pass the "
+            "fitted classifier under attack as the first argument."
+        )
+    if not hasattr(target, method):
+        raise TypeError(
+            f"{attack_name} queries the target's {method!r} method, but the target "
+            f"{type(target).__name__} has none. Use a label-only attack for targets "
+            "that only expose 'predict', or wrap the model so it exposes the method."
+        )
+    try:
+        check_is_fitted(target)
+    except NotFittedError as exc:
+        raise NotFittedError(
+            f"The target {type(target).__name__} is not fitted. Attacks never fit "
+            "or refit the target: fit it first, and wrap it in "
+            "sklearn.frozen.FrozenEstimator(target) so that it stays fitted when "
+            "the attack is cloned (GridSearchCV, cross_val_score)."
+        ) from exc
+    classes = getattr(target, "classes_", None)
+    if classes is None:
+        raise AttributeError(
+            f"The target {type(target).__name__} has no 'classes_' attribute: "
+            f"{attack_name} needs to know which label each confidence column means. "
+            "Use a fitted scikit-learn classifier (or set classes_ on the wrapper)."
+        )
+    return np.asarray(classes)
+
+
+def check_answers(proba, n_rows, *, n_classes=None, tol=1e-4):
+    """Check that confidences are finite, non-negative and sum to one per row.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_rows, n_classes)
+        What the target's ``predict_proba`` returned.
+    n_rows : int
+        Number of rows queried.
+    n_classes : int, default=None
+        Expected number of columns (the length of the target's ``classes_``).
+    tol : float, default=1e-4
+        Tolerance on the row sums.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_rows, n_classes)
+    """
+    proba = np.asarray(proba)
+    if proba.ndim != 2 or proba.shape[0] != n_rows:
+        raise ValueError(
+            f"The target's predict_proba returned an array of shape {proba.shape} for "
+            f"{n_rows} queried rows; expected shape ({n_rows}, n_classes)."
+        )
+    if n_classes is not None and proba.shape[1] != n_classes:
+        raise ValueError(
+            f"The target's predict_proba returned {proba.shape[1]} columns but its "
+            f"classes_ has {n_classes} entries; they must match."
+        )
+    if not np.isfinite(proba).all():
+        raise ValueError(
+            "The target's predict_proba returned NaN or infinite confidences. Check "
+            "that the completed records are valid input for the target (a missing "
+            "value in a known feature, a candidate it cannot encode)."
+        )
+    if proba.min(initial=0.0) < -tol:
+        raise ValueError(
+            "The target's predict_proba returned negative confidences "
+            f"(min {proba.min():.3g}); expected probabilities in [0, 1]."
+        )
+    sums = proba.sum(axis=1)
+    worst = np.abs(sums - 1.0).max(initial=0.0)
+    if worst > tol:
+        raise ValueError(
+            "The target's predict_proba returned rows that do not sum to one (worst "
+            f"row sums to {sums[np.argmax(np.abs(sums - 1.0))]:.6g}). Attacks need a "
+            "probability vector per record; wrap scores in a calibrated classifier."
+        )
+    return proba
+
+
+def resolve_column(spec, X, *, param, allow_absent=False):
+    """Return the position of column ``spec`` in ``X``, or None if absent and allowed.
+
+    Parameters
+    ----------
+    spec : str or int
+        Column name (DataFrames) or integer position (arrays, DataFrames).
+    X : ndarray or DataFrame
+        The data.
+    param : str
+        The parameter name, quoted in error messages.
+    allow_absent : bool, default=False
+        Whether a named column may be missing from a DataFrame.
+    """
+    n_columns = X.shape[1]
+    if is_pandas_dataframe(X):
+        columns = list(X.columns)
+        if isinstance(spec, (Integral, np.integer)) and spec not in columns:
+            if not -n_columns <= spec < n_columns:
+                raise ValueError(
+                    f"{param}={spec} is out of range for X with {n_columns} columns."
+                )
+            return int(spec) % n_columns
+        if spec in columns:
+            return columns.index(spec)
+        if allow_absent:
+            return None
+        raise ValueError(
+            f"{param}={spec!r} is not a column of X. Columns are: {columns}. Pass a "
+            "column name (DataFrame) or an integer position (array)."
+        )
+    if not isinstance(spec, (Integral, np.integer)) or isinstance(spec, bool):
+        raise ValueError(
+            f"{param}={spec!r} names a column, but X is an array without column names. "
+            "Pass an integer position, or pass X as a pandas DataFrame."
+        )
+    if not -n_columns <= spec < n_columns:
+        raise ValueError(
+            f"{param}={spec} is out of range for X with {n_columns} columns; use a "
+            f"position in [0, {n_columns - 1}]."
+        )
+    return int(spec) % n_columns
+
+
+def as_list(spec):
+    """Return ``spec`` as a list of column specs (one or several sensitive columns)."""
+    if isinstance(spec, (list, tuple)):
+        if len(spec) == 0:
+            raise ValueError("sensitive=[] names no column; name at least one.")
+        return list(spec)
+    return [spec]
