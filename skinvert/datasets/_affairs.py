@@ -187,7 +187,7 @@ def load_affairs(
     table["happy"] = (raw["rate_marriage"] >= 4).astype(np.int64)
     table["affair"] = (raw["affairs"] > 0).astype(np.int64)
     whole = [c for c in _COLUMNS if c not in _FLOAT_COLUMNS]
-    table = table.astype({c: np.int64 for c in whole})[list(_COLUMNS)]
+    table = table.astype(dict.fromkeys(whole, np.int64))[list(_COLUMNS)]
     table = table.reset_index(drop=True)
 
     feature_names = [c for c in _COLUMNS if c != label]

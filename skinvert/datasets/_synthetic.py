@@ -36,9 +36,11 @@ def _check_sensitive_weights(sensitive_weights, n_sensitive_values):
 
 
 def _centred_coefficients(rng, n_rows, n_cols, *, scale):
-    """Gaussian matrix centred across columns, of Frobenius norm ``scale * sqrt((m-1)/2)``.
+    """Gaussian matrix centred across columns, of a fixed Frobenius norm.
 
-    With ``m = n_cols = 2`` the two columns are opposite and the contrast
+    The norm is ``scale * sqrt((n_cols - 1) / 2)``.
+
+    With ``n_cols = 2`` the two columns are opposite and the contrast
     ``x @ (M[:, 1] - M[:, 0])`` of a standard normal ``x`` has standard deviation
     exactly ``scale``, whatever the draw.
     """
@@ -183,12 +185,13 @@ def make_sensitive_classification(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from skinvert.datasets import make_sensitive_classification
-    >>> X, y = make_sensitive_classification(n_samples=5, n_features=3, random_state=0)
+    >>> X, y = make_sensitive_classification(100, 3, random_state=0)
     >>> X.shape, y.shape
-    ((5, 3), (5,))
-    >>> sorted(set(X[:, 0]) | {0.0, 1.0})
-    [0.0, 1.0]
+    ((100, 3), (100,))
+    >>> np.unique(X[:, 0]), np.unique(y)
+    (array([0., 1.]), array([0, 1]))
     >>> X, y, s = make_sensitive_classification(
     ...     n_samples=4, n_features=3, return_sensitive_column=True, random_state=0
     ... )

@@ -44,7 +44,7 @@ def test_bunch_contents(no_network):
     np.testing.assert_array_equal(bunch.sensitive_values, [0, 1])
     assert list(bunch.target_names) == ["not happy", "happy"]
     assert bunch.frame is None
-    for text in ("Fair", "Journal of Political Economy", "Redbook", "Fredrikson"):
+    for text in ("Fair", "Political", "1978", "Redbook", "Fredrikson", "Mehnaz"):
         assert text in bunch.DESCR
 
 
