@@ -1,8 +1,9 @@
 """Black-box attacks that read the target's confidences on completed records."""
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
-from ..base import BaseInversion
+from ..base import DEFAULT_BATCH_SIZE, BaseInversion
 
 _SHARED_PARAMETERS = """
     Parameters
@@ -25,6 +26,11 @@ _SHARED_PARAMETERS = """
     n_jobs : int, default=None
         Parallel jobs for the queries (joblib; ``None`` means 1). Any joblib
         backend set with :func:`joblib.parallel_config` is used, Dask's included.
+"""
+
+_PRIOR_PARAMETER = """    prior : {"empirical", "uniform"}, default="empirical"
+        Prior over the candidates: their frequencies in the auxiliary data, or
+        uniform (the attacker ignores how common each value is).
 """
 
 _SHARED_ATTRIBUTES = """
@@ -71,6 +77,7 @@ class FredriksonInversion(BaseInversion):
     victim's other input columns and, optionally, its true label.
 """
         + _SHARED_PARAMETERS
+        + _PRIOR_PARAMETER
         + _SHARED_ATTRIBUTES
         + """
     See Also
@@ -93,12 +100,40 @@ class FredriksonInversion(BaseInversion):
     """
     )
 
+    _parameter_constraints: dict = {
+        **BaseInversion._parameter_constraints,
+        "prior": [StrOptions({"empirical", "uniform"})],
+    }
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        sensitive=0,
+        label=None,
+        candidates=None,
+        prior="empirical",
+        batch_size=DEFAULT_BATCH_SIZE,
+        n_jobs=None,
+    ):
+        super().__init__(
+            target,
+            sensitive=sensitive,
+            label=label,
+            candidates=candidates,
+            batch_size=batch_size,
+            n_jobs=n_jobs,
+        )
+        self.prior = prior
+
     def _posterior(self, records, labels):
         answers = self._query(records)
         if labels is None:
             confidence = answers.max(axis=2)
         else:
             confidence = _label_confidence(answers, labels)
+        if self.prior == "uniform":
+            return confidence
         return confidence * self.prior_
 
 
