@@ -6,10 +6,12 @@ completed records batch by batch, queries the target on each batch (optionally i
 parallel through joblib) and returns the answers as an ``(n, k, n_classes)`` array.
 """
 
+import math
+from functools import reduce
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -20,6 +22,7 @@ from .utils._optional import import_optional, is_pandas_dataframe
 from .utils._validation import as_list, check_answers, check_target, resolve_column
 
 DEFAULT_BATCH_SIZE = 65536
+DEFAULT_MAX_CANDIDATES = 4096
 
 
 def _take_rows(X, rows):
@@ -31,14 +34,18 @@ def _take_rows(X, rows):
 
 
 def _complete(X_batch, columns, candidates):
-    """Return the ``nb * k`` records: each row of ``X_batch`` once per candidate."""
-    nb, k = X_batch.shape[0], candidates.shape[0]
+    """Return the ``nb * k`` records: each row of ``X_batch`` once per candidate.
+
+    ``candidates`` is ``(k, m)`` (shared by every row) or ``(nb, k, m)`` (per row).
+    """
+    nb, k = X_batch.shape[0], candidates.shape[-2]
+    per_row = np.broadcast_to(candidates, (nb, *candidates.shape[-2:]))
     if is_pandas_dataframe(X_batch):
         pd = import_optional("pandas")
         rows = X_batch.iloc[np.repeat(np.arange(nb), k)]
         rows.index = range(nb * k)
         for j, position in enumerate(columns):
-            values = np.tile(candidates[:, j], nb)
+            values = per_row[:, :, j].ravel()
             dtype = X_batch.dtypes.iloc[position]
             if isinstance(dtype, pd.CategoricalDtype):
                 values = pd.Categorical(values, dtype=dtype)
@@ -52,8 +59,33 @@ def _complete(X_batch, columns, candidates):
     rows = np.repeat(X_batch.astype(dtype, copy=False), k, axis=0)
     view = rows.reshape(nb, k, -1)
     for j, position in enumerate(columns):
-        view[:, :, position] = candidates[None, :, j]
+        view[:, :, position] = per_row[:, :, j]
     return rows
+
+
+_TOL = 1e-4  # tolerance on the confidences' row sums (as check_answers)
+_PROGRESS_MIN_BATCHES = 4  # fewer batches than this never show a progress bar
+
+
+def _row_sums(proba):
+    if proba.shape[1] <= 4:  # a few column additions beat a reduction along axis 1
+        sums = proba[:, 0].copy()
+        for j in range(1, proba.shape[1]):
+            sums += proba[:, j]
+        return sums
+    return np.einsum("ij->i", proba)
+
+
+def _check_proba(answers, n_rows, n_classes):
+    """Cheap check of valid confidences; :func:`check_answers` explains a failure."""
+    proba = np.asarray(answers)
+    n_columns = proba.shape[1] if proba.ndim == 2 else -1
+    expected = (n_rows, n_classes or n_columns)
+    if proba.shape == expected and proba.size and proba.dtype.kind == "f":
+        sums = _row_sums(proba)  # NaN and inf fail the comparisons below
+        if proba.min() >= -_TOL and sums.min() >= 1 - _TOL and sums.max() <= 1 + _TOL:
+            return proba
+    return check_answers(proba, n_rows, n_classes=n_classes, tol=_TOL)
 
 
 def _ask(target, method, rows, n_classes):
@@ -66,7 +98,7 @@ def _ask(target, method, rows, n_classes):
             "candidates= with values the target knows."
         ) from exc
     if method == "predict_proba":
-        return check_answers(answers, rows.shape[0], n_classes=n_classes)
+        return _check_proba(answers, rows.shape[0], n_classes)
     answers = np.asarray(answers)
     if answers.shape != (rows.shape[0],):
         raise ValueError(
@@ -76,15 +108,38 @@ def _ask(target, method, rows, n_classes):
     return answers
 
 
-def _query_batch(target, method, X, start, stop, columns, candidates, n_classes):
-    batch = (
-        _take_rows(X, slice(start, stop)) if is_pandas_dataframe(X) else X[start:stop]
-    )
+def _query_batch(target, method, batch, columns, candidates, n_classes):
+    """Answers on one batch of victims (``candidates`` already sliced if per-victim)."""
     if candidates is None:
         return _ask(target, method, batch, n_classes)
     rows = _complete(batch, columns, candidates)
     answers = _ask(target, method, rows, n_classes)
-    return answers.reshape(stop - start, candidates.shape[0], *answers.shape[1:])
+    return answers.reshape(batch.shape[0], candidates.shape[-2], *answers.shape[1:])
+
+
+class _Answers:
+    """The batches' answers written in place into one array (no final concatenate)."""
+
+    def __init__(self, n):
+        self.n, self.out = n, None
+
+    def put(self, start, part):
+        if self.out is None:
+            self.out = np.empty((self.n, *part.shape[1:]), dtype=part.dtype)
+        elif not np.can_cast(part.dtype, self.out.dtype):  # e.g. longer strings
+            try:
+                dtype = np.result_type(self.out.dtype, part.dtype)
+            except TypeError:
+                dtype = object
+            self.out = self.out.astype(dtype)
+        self.out[start : start + part.shape[0]] = part
+
+
+def _progress(results, total, verbose):
+    if not verbose or total < _PROGRESS_MIN_BATCHES:
+        return results
+    tqdm = import_optional("tqdm.auto", purpose="the progress bar (verbose > 0)")
+    return tqdm.tqdm(results, total=total, unit="batch", desc="Querying the target")
 
 
 def query_target(
@@ -96,6 +151,7 @@ def query_target(
     method="predict_proba",
     batch_size=DEFAULT_BATCH_SIZE,
     n_jobs=None,
+    verbose=0,
 ):
     """Query ``target`` on every record of ``X`` completed with every candidate.
 
@@ -116,13 +172,20 @@ def query_target(
         Positions of the sensitive column(s) in ``X``.
     candidates : ndarray of shape (n_candidates, len(columns)), default=None
         Candidate values, one row per candidate (one entry per sensitive column).
+        An array of shape ``(n_victims, n_candidates, len(columns))`` gives each
+        victim its own candidates (e.g. a finer grid around a first estimate).
         ``None`` queries the records of ``X`` as they are.
     method : {"predict_proba", "predict"}, default="predict_proba"
         Target method to query.
     batch_size : int, default=65536
         Maximum number of completed rows per target call.
     n_jobs : int, default=None
-        Number of parallel jobs (joblib semantics, ``None`` means 1).
+        Number of parallel jobs (joblib semantics: ``None`` means 1 unless a
+        :func:`joblib.parallel_config` context sets ``n_jobs`` or a backend such as
+        Dask's, whose workers are then all used).
+    verbose : int, default=0
+        If positive and there are at least 4 batches, show a progress bar over
+        the batches (needs ``tqdm``).
 
     Returns
     -------
@@ -149,33 +212,48 @@ def query_target(
         if candidates.ndim == 1:
             candidates = candidates.reshape(-1, 1)
         columns = list(columns)
-        if candidates.shape[1] != len(columns):
+        if candidates.ndim not in (2, 3) or candidates.shape[-1] != len(columns):
             raise ValueError(
-                f"candidates has {candidates.shape[1]} values per row but "
-                f"{len(columns)} sensitive column(s) were given."
+                f"candidates has shape {candidates.shape}; expected (n_candidates, "
+                f"{len(columns)}) or (n_victims, n_candidates, {len(columns)}) for "
+                f"{len(columns)} sensitive column(s)."
+            )
+        if candidates.ndim == 3 and candidates.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"Per-victim candidates are given for {candidates.shape[0]} victims "
+                f"but X has {X.shape[0]} records; they must match."
             )
         if is_pandas_dataframe(X):
-            _check_categories(X, columns, candidates)
-    k = 1 if candidates is None else candidates.shape[0]
+            _check_categories(X, columns, candidates.reshape(-1, len(columns)))
+    k = 1 if candidates is None else candidates.shape[-2]
     n = X.shape[0]
     step = max(1, int(batch_size) // k)
     bounds = [(start, min(start + step, n)) for start in range(0, n, step)]
-    if len(bounds) == 1 or n_jobs in (None, 1):
-        parts = [
-            _query_batch(target, method, X, a, b, columns, candidates, n_classes)
-            for a, b in bounds
-        ]
-    else:
-        parts = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_query_batch)(
-                target, method, X, a, b, columns, candidates, n_classes
-            )
-            for a, b in bounds
-        )
-    if not parts:
+    if not bounds:
         shape = (0, k) if candidates is not None else (0,)
-        return np.empty(shape + ((n_classes or 0,) if n_classes else ()))
-    return np.concatenate(parts, axis=0)
+        return np.empty(shape + ((n_classes,) if n_classes else ()))
+    per_victim = candidates is not None and candidates.ndim == 3
+    batches = (
+        (
+            _take_rows(X, slice(a, b)) if is_pandas_dataframe(X) else X[a:b],
+            candidates[a:b] if per_victim else candidates,
+        )
+        for a, b in bounds
+    )
+    if len(bounds) == 1 or effective_n_jobs(n_jobs) == 1:
+        results = (
+            _query_batch(target, method, batch, columns, cands, n_classes)
+            for batch, cands in batches
+        )
+    else:  # threads unless parallel_config selects a backend (Dask's included)
+        results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
+            delayed(_query_batch)(target, method, batch, columns, cands, n_classes)
+            for batch, cands in batches
+        )
+    answers = _Answers(n)
+    for (a, _), part in zip(bounds, _progress(results, len(bounds), verbose)):
+        answers.put(a, part)
+    return answers.out
 
 
 def _check_categories(X, columns, candidates):
@@ -193,45 +271,28 @@ def _check_categories(X, columns, candidates):
                 )
 
 
-class BaseInversion(ClassifierMixin, TransformerMixin, BaseEstimator):
-    """Base class of the attacks on a categorical sensitive attribute.
+def _stack_columns(columns):
+    """Stack 1-D arrays as columns (an object array if one is not numeric)."""
+    if all(column.dtype.kind in "biuf" for column in columns):
+        return np.column_stack(columns)
+    out = np.empty((len(columns[0]), len(columns)), dtype=object)
+    for j, column in enumerate(columns):
+        out[:, j] = column
+    return out
 
-    Subclasses set ``_target_method`` (``"predict_proba"``, ``"predict"`` or ``None``
-    for attacks that never query the target) and implement ``_fit`` and
-    ``_posterior``. The base turns the attacker's view ``X`` (target columns plus,
-    when ``label`` is set, a column with the known label) into the target's layout,
-    learns the candidates and their prior, and provides ``predict``,
-    ``predict_proba``, ``transform``, ``score`` and ``get_feature_names_out``.
+
+class _AttackerViewMixin:
+    """The attacker's view of the records, shared by every attack.
+
+    Turns ``X`` (the target's input columns plus, when ``label`` is set, one column
+    holding the known label) into records in the target's layout and known labels,
+    resolves ``sensitive`` and ``label``, checks the target, queries it through
+    :func:`query_target` and writes inferred values back into the records.
+    Categorical and continuous attacks both build on it.
     """
-
-    _parameter_constraints: dict = {
-        "target": [HasMethods(["predict"]), None],
-        "sensitive": [str, Integral, list, tuple],
-        "label": [str, Integral, None],
-        "candidates": ["array-like", None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "n_jobs": [Integral, None],
-    }
 
     _target_method = "predict_proba"
     _needs_label = False
-
-    def __init__(
-        self,
-        target=None,
-        *,
-        sensitive=0,
-        label=None,
-        candidates=None,
-        batch_size=DEFAULT_BATCH_SIZE,
-        n_jobs=None,
-    ):
-        self.target = target
-        self.sensitive = sensitive
-        self.label = label
-        self.candidates = candidates
-        self.batch_size = batch_size
-        self.n_jobs = n_jobs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -240,7 +301,14 @@ class BaseInversion(ClassifierMixin, TransformerMixin, BaseEstimator):
         tags.target_tags.required = True
         return tags
 
-    # ------------------------------------------------------------------ views
+    def _check_target(self):
+        if self._target_method is not None or self.target is not None:
+            self.target_classes_ = check_target(
+                self.target,
+                self._target_method or "predict",
+                attack_name=type(self).__name__,
+            )
+
     def _as_records(self, X):
         """Check ``X`` lightly; DataFrames and object arrays pass through untouched."""
         if is_pandas_dataframe(X):
@@ -339,13 +407,160 @@ class BaseInversion(ClassifierMixin, TransformerMixin, BaseEstimator):
             )
         return codes
 
+    def _encode_label(self, y_known):
+        if hasattr(self, "target_classes_"):
+            return self._label_codes(y_known)
+        return y_known
+
+    def _query(self, records, candidates=None):
+        """Query the target on ``records`` completed with ``candidates``.
+
+        ``candidates=None`` uses the fitted ``candidates_``; an array of shape
+        ``(n_victims, k, m)`` gives each victim its own candidates.
+        """
+        return query_target(
+            self.target,
+            records,
+            self.sensitive_indices_,
+            self.candidates_ if candidates is None else candidates,
+            method=self._target_method,
+            batch_size=self.batch_size,
+            n_jobs=self.n_jobs,
+        )
+
+    def _fill(self, records, values):
+        """A copy of ``records`` with the sensitive column(s) set to ``values``."""
+        values = np.asarray(values)
+        columns = values.reshape(values.shape[0], -1)
+        positions = self.sensitive_indices_
+        if is_pandas_dataframe(records):
+            records = records.copy()
+            for j, position in enumerate(positions):
+                records.isetitem(position, columns[:, j])
+            return records
+        if records.dtype.kind in "biuf" and columns.dtype.kind in "biuf":
+            records = records.astype(np.result_type(records.dtype, columns.dtype))
+        else:
+            records = records.astype(object)
+        records[:, positions] = columns
+        return records
+
+    def transform(self, X):
+        """The victims' records in the target's layout, sensitive column(s) filled in.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_victims, n_columns)
+            Victims in the attacker's view.
+
+        Returns
+        -------
+        records : ndarray or DataFrame of shape (n_victims, n_target_features)
+        """
+        check_is_fitted(self)
+        inferred = self.predict(X)
+        records, _ = self._view(X, reset=False)
+        return self._fill(records, inferred)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns ``transform`` returns (the target's layout).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored unless it matches the fitted input names.
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            names = np.array(
+                [f"x{i}" for i in range(self.n_features_in_)], dtype=object
+            )
+        if input_features is not None and list(input_features) != list(names):
+            raise ValueError(
+                "input_features does not match the feature names seen in fit: "
+                f"{list(names)}."
+            )
+        if self.label_index_ is not None:
+            names = np.delete(names, self.label_index_)
+        return np.asarray(names, dtype=object)
+
+
+class BaseInversion(
+    _AttackerViewMixin, ClassifierMixin, TransformerMixin, BaseEstimator
+):
+    """Base class of the attacks on a categorical sensitive attribute.
+
+    Subclasses set ``_target_method`` (``"predict_proba"``, ``"predict"`` or ``None``
+    for attacks that never query the target) and implement ``_fit`` and
+    ``_posterior``. The base turns the attacker's view ``X`` (target columns plus,
+    when ``label`` is set, a column with the known label) into the target's layout,
+    learns the candidates and their prior, and provides ``predict``,
+    ``predict_proba``, ``transform``, ``score`` and ``get_feature_names_out``.
+
+    **Several sensitive columns at once.** With ``sensitive=[a, b, ...]`` (``m``
+    columns) every attack infers the columns jointly: the candidates are the
+    product of each column's candidate values (those seen in the auxiliary data,
+    or ``candidates`` given as a list of ``m`` per-column value lists), in
+    lexicographic order; ``candidates_`` has shape ``(k, m)`` and ``classes_`` is
+    an object array of the ``k`` combinations as tuples. The prior is the
+    empirical joint frequency smoothed towards the product of the marginals with
+    one pseudo-record, ``(count(v) + prod_j freq_j(v_j)) / (n_aux + 1)``, so a
+    combination absent from the auxiliary data keeps a small positive mass.
+    ``y`` in ``fit`` has shape ``(n, m)`` (columns in the order of
+    ``sensitive``), ``predict`` returns ``(n, m)``, ``predict_proba`` is over
+    ``classes_``, ``transform`` fills every column, and ``score`` is the fraction
+    of victims whose ``m`` values are all right. Each victim costs ``k`` target
+    queries; ``max_candidates`` caps ``k``. This is also how to attack with
+    partial knowledge (Mehnaz et al., USENIX Security 2022): list the
+    non-sensitive columns the attacker does not know next to the sensitive one
+    and read the sensitive column of the joint estimate.
+    """
+
+    _parameter_constraints: dict = {
+        "target": [HasMethods(["predict"]), None],
+        "sensitive": [str, Integral, list, tuple],
+        "label": [str, Integral, None],
+        "candidates": ["array-like", None],
+        "max_candidates": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        sensitive=0,
+        label=None,
+        candidates=None,
+        max_candidates=DEFAULT_MAX_CANDIDATES,
+        batch_size=DEFAULT_BATCH_SIZE,
+        n_jobs=None,
+    ):
+        self.target = target
+        self.sensitive = sensitive
+        self.label = label
+        self.candidates = candidates
+        self.max_candidates = max_candidates
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+
     # ---------------------------------------------------------------- fitting
     def _check_sensitive_values(self, s, n):
+        """The sensitive values as one array (one column) or a list of m columns."""
         if s is None:
             raise ValueError(
                 f"This {type(self).__name__} estimator requires y to be passed, but "
                 "the target y is None. Pass the auxiliary records' sensitive values."
             )
+        m = len(getattr(self, "sensitive_indices_", [0]))
+        if m > 1:
+            return self._sensitive_columns(s, n, m)
         s = np.asarray(s)
         if s.ndim == 2 and s.shape[1] == 1:
             s = column_or_1d(s, warn=True)
@@ -362,34 +577,49 @@ class BaseInversion(ClassifierMixin, TransformerMixin, BaseEstimator):
         check_classification_targets(s)
         return s
 
-    def fit(self, X, y):
-        """Learn candidates, prior and any attack model from auxiliary data.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_records, n_columns)
-            Auxiliary records in the attacker's view: the target's input columns
-            plus, when ``label`` is set, the known label column. The content of the
-            sensitive column is ignored (``y`` holds the truth).
-        y : array-like of shape (n_records,)
-            The auxiliary records' sensitive values.
-
-        Returns
-        -------
-        self : object
-            The fitted attack.
-        """
-        self._validate_params()
-        if y is None:
-            self._check_sensitive_values(y, 0)
-        if self._target_method is not None or self.target is not None:
-            self.target_classes_ = check_target(
-                self.target,
-                self._target_method or "predict",
-                attack_name=type(self).__name__,
+    def _sensitive_columns(self, s, n, m):
+        """The ``m`` columns of ``y``, each with its own dtype."""
+        frame = is_pandas_dataframe(s)
+        s = s if frame else np.asarray(s)
+        shape = s.shape
+        if shape and shape[0] != n:
+            raise ValueError(
+                f"X has {n} records but the sensitive values have {shape[0]}; "
+                "they must match."
             )
-        records, y_known = self._view(X, reset=True)
-        s = self._check_sensitive_values(y, records.shape[0])
+        if shape != (n, m):
+            raise ValueError(
+                f"sensitive={self.sensitive!r} names {m} columns, so y must have shape "
+                f"({n}, {m}): one column per sensitive column, in that order; got "
+                f"shape {shape}."
+            )
+        columns = [s.iloc[:, j].to_numpy() if frame else s[:, j] for j in range(m)]
+        for column in columns:
+            check_classification_targets(column)
+        return columns
+
+    def _check_size(self, sizes):
+        limit = getattr(self, "max_candidates", DEFAULT_MAX_CANDIDATES)
+        k = math.prod(sizes)
+        if k <= limit:
+            return
+        if len(sizes) == 1:
+            raise ValueError(
+                f"The sensitive column sensitive={self.sensitive!r} has {k} candidate "
+                f"values, above max_candidates={limit}; each victim would cost {k} "
+                "target queries. For a continuous attribute use a regressor attack "
+                "(FredriksonRegressor); otherwise pass fewer candidates= (coarser "
+                "values) or raise max_candidates."
+            )
+        raise ValueError(
+            f"Inferring sensitive={self.sensitive!r} jointly needs {k} candidate "
+            f"combinations ({' x '.join(map(str, sizes))} values per column), above "
+            f"max_candidates={limit}; each victim would cost {k} target queries. "
+            "Infer fewer columns at once, pass coarser candidates= (a list of "
+            "per-column value lists), or raise max_candidates."
+        )
+
+    def _single_candidates(self, s):
         if self.candidates is None:
             classes = np.unique(s)
         else:
@@ -400,35 +630,85 @@ class BaseInversion(ClassifierMixin, TransformerMixin, BaseEstimator):
                     f"Sensitive values {missing[:5].tolist()} occur in y but not in "
                     f"candidates={classes.tolist()}; add them to candidates."
                 )
+        self._check_size([len(classes)])
         self.classes_ = classes
         self.candidates_ = classes.reshape(-1, 1)
         codes = np.searchsorted(classes, s)
         self.prior_ = np.bincount(codes, minlength=len(classes)) / len(s)
+        return codes
+
+    def _joint_candidates(self, columns):
+        m, given = len(columns), self.candidates
+        if given is not None and (isinstance(given, str) or len(given) != m):
+            raise ValueError(
+                f"sensitive={self.sensitive!r} names {m} columns, so candidates must "
+                f"be a list of {m} per-column value lists (or None); got {given!r}."
+            )
+        values, codes = [], []
+        for j, column in enumerate(columns):
+            seen = np.unique(column)
+            allowed = seen if given is None else np.unique(np.asarray(given[j]))
+            missing = np.setdiff1d(seen, allowed)
+            if missing.size:
+                raise ValueError(
+                    f"Sensitive values {missing[:5].tolist()} occur in column {j} of y "
+                    f"but not in candidates[{j}]={allowed.tolist()}; add them."
+                )
+            values.append(allowed)
+            codes.append(np.searchsorted(allowed, column))
+        sizes = [len(v) for v in values]
+        self._check_size(sizes)
+        grid = np.indices(sizes).reshape(m, -1)
+        combos = [v[g] for v, g in zip(values, grid)]
+        self.candidates_ = _stack_columns(combos)
+        self.classes_ = np.fromiter(
+            zip(*(c.tolist() for c in combos)), dtype=object, count=grid.shape[1]
+        )
+        joint = np.ravel_multi_index(codes, sizes)
+        n = len(joint)
+        marginals = [np.bincount(c, minlength=k) / n for c, k in zip(codes, sizes)]
+        independent = reduce(np.multiply.outer, marginals).ravel()
+        counts = np.bincount(joint, minlength=grid.shape[1])
+        self.prior_ = (counts + independent) / (n + 1)
+        return joint
+
+    def fit(self, X, y):
+        """Learn candidates, prior and any attack model from auxiliary data.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_records, n_columns)
+            Auxiliary records in the attacker's view: the target's input columns
+            plus, when ``label`` is set, the known label column. The content of the
+            sensitive column is ignored (``y`` holds the truth).
+        y : array-like of shape (n_records,) or (n_records, n_sensitive)
+            The auxiliary records' sensitive values (one column per sensitive
+            column when ``sensitive`` names several).
+
+        Returns
+        -------
+        self : object
+            The fitted attack.
+        """
+        self._validate_params()
+        if y is None:
+            self._check_sensitive_values(y, 0)
+        self._check_target()
+        records, y_known = self._view(X, reset=True)
+        s = self._check_sensitive_values(y, records.shape[0])
+        if len(self.sensitive_indices_) == 1:
+            codes = self._single_candidates(s)
+        else:
+            codes = self._joint_candidates(s)
         labels = None if y_known is None else self._encode_label(y_known)
-        self.queries_per_victim_ = len(classes) if self._target_method else 0
+        self.queries_per_victim_ = len(self.classes_) if self._target_method else 0
         self._fit(records, codes, labels)
         return self
-
-    def _encode_label(self, y_known):
-        if hasattr(self, "target_classes_"):
-            return self._label_codes(y_known)
-        return y_known
 
     def _fit(self, records, codes, labels):
         """Subclass hook: learn from auxiliary records (default: nothing)."""
 
     # -------------------------------------------------------------- inference
-    def _query(self, records):
-        return query_target(
-            self.target,
-            records,
-            self.sensitive_indices_,
-            self.candidates_,
-            method=self._target_method,
-            batch_size=self.batch_size,
-            n_jobs=self.n_jobs,
-        )
-
     def predict_proba(self, X):
         """Posterior over the candidates (``classes_``) for each victim.
 
@@ -459,7 +739,7 @@ class BaseInversion(ClassifierMixin, TransformerMixin, BaseEstimator):
         return np.argmax(np.where(tied, self.prior_ + 1.0, 0.0), axis=1)
 
     def predict(self, X):
-        """Inferred sensitive value of each victim.
+        """Inferred sensitive value(s) of each victim.
 
         Parameters
         ----------
@@ -468,61 +748,37 @@ class BaseInversion(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        s : ndarray of shape (n_victims,)
+        s : ndarray of shape (n_victims,) or (n_victims, n_sensitive)
+            One column per sensitive column when ``sensitive`` names several.
         """
-        proba = self.predict_proba(X)
-        return self.classes_[self._best(proba)]
+        best = self._best(self.predict_proba(X))
+        if len(self.sensitive_indices_) == 1:
+            return self.classes_[best]
+        return self.candidates_[best]
 
-    def transform(self, X):
-        """The victims' records in the target's layout, sensitive column filled in.
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of the inferred values.
+
+        With several sensitive columns, the fraction of victims whose values are
+        all right.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_victims, n_columns)
             Victims in the attacker's view.
+        y : array-like of shape (n_victims,) or (n_victims, n_sensitive)
+            Their true sensitive values.
+        sample_weight : array-like of shape (n_victims,), default=None
+            Victim weights.
 
         Returns
         -------
-        records : ndarray or DataFrame of shape (n_victims, n_target_features)
+        score : float
         """
         check_is_fitted(self)
-        inferred = self.predict(X)
-        records, _ = self._view(X, reset=False)
-        position = self.sensitive_indices_[0]
-        if is_pandas_dataframe(records):
-            records = records.copy()
-            records.isetitem(position, inferred)
-            return records
-        if records.dtype.kind in "biuf" and inferred.dtype.kind in "biuf":
-            records = records.astype(np.result_type(records.dtype, inferred.dtype))
-        else:
-            records = records.astype(object)
-        records[:, position] = inferred
-        return records
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the columns ``transform`` returns (the target's layout).
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-            Ignored unless it matches the fitted input names.
-
-        Returns
-        -------
-        names : ndarray of str
-        """
-        check_is_fitted(self)
-        names = getattr(self, "feature_names_in_", None)
-        if names is None:
-            names = np.array(
-                [f"x{i}" for i in range(self.n_features_in_)], dtype=object
-            )
-        if input_features is not None and list(input_features) != list(names):
-            raise ValueError(
-                "input_features does not match the feature names seen in fit: "
-                f"{list(names)}."
-            )
-        if self.label_index_ is not None:
-            names = np.delete(names, self.label_index_)
-        return np.asarray(names, dtype=object)
+        if len(self.sensitive_indices_) == 1:
+            return super().score(X, y, sample_weight=sample_weight)
+        predicted = self.predict(X)
+        columns = self._check_sensitive_values(y, predicted.shape[0])
+        right = [predicted[:, j] == column for j, column in enumerate(columns)]
+        return float(np.average(np.logical_and.reduce(right), weights=sample_weight))

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from ..base import DEFAULT_BATCH_SIZE, BaseInversion
+from ..base import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, BaseInversion
 
 _SHARED_PARAMETERS = """
     Parameters
@@ -12,15 +12,21 @@ _SHARED_PARAMETERS = """
         The fitted model under attack, exposing ``predict_proba`` and ``classes_``.
         Wrap it in :class:`sklearn.frozen.FrozenEstimator` to use the attack in
         ``GridSearchCV`` or ``cross_val_score``; it is never refitted.
-    sensitive : str or int, default=0
+    sensitive : str, int or list, default=0
         The sensitive column: a name for DataFrames, a position for arrays
-        (positions index the columns of ``X`` as passed).
+        (positions index the columns of ``X`` as passed). A list of several
+        columns infers them jointly over the product of their candidates
+        (also the way to treat non-sensitive columns the attacker does not know).
     label : str or int, default=None
         The column of ``X`` holding the victim's known task label, if the threat
         model grants it. ``X`` without that column is the target's layout.
     candidates : array-like, default=None
         Values the sensitive attribute can take. Default: those in the auxiliary
-        data seen by ``fit``.
+        data seen by ``fit`` (a list of per-column value lists for joint
+        inference).
+    max_candidates : int, default=4096
+        Largest number of candidates (product over the sensitive columns) the
+        attack accepts; each costs one target query per victim.
     batch_size : int, default=65536
         Maximum number of completed records per target query (bounds memory).
     n_jobs : int, default=None
@@ -112,6 +118,7 @@ class FredriksonInversion(BaseInversion):
         sensitive=0,
         label=None,
         candidates=None,
+        max_candidates=DEFAULT_MAX_CANDIDATES,
         prior="empirical",
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
@@ -121,6 +128,7 @@ class FredriksonInversion(BaseInversion):
             sensitive=sensitive,
             label=label,
             candidates=candidates,
+            max_candidates=max_candidates,
             batch_size=batch_size,
             n_jobs=n_jobs,
         )

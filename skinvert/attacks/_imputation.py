@@ -8,7 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils._param_validation import HasMethods
 
-from ..base import DEFAULT_BATCH_SIZE, BaseInversion
+from ..base import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, BaseInversion
 from ..utils._optional import is_pandas_dataframe
 
 
@@ -104,6 +104,8 @@ class ImputationBaseline(BaseInversion):
         The column of ``X`` holding the known task label, used as a feature.
     candidates : array-like, default=None
         Values the sensitive attribute can take (default: those seen in ``fit``).
+    max_candidates : int, default=4096
+        Largest number of candidates (product over the sensitive columns).
     estimator : classifier, default=None
         The imputation model, cloned and fitted on the known features (plus the
         known label). Default: a
@@ -155,6 +157,7 @@ class ImputationBaseline(BaseInversion):
         sensitive=0,
         label=None,
         candidates=None,
+        max_candidates=DEFAULT_MAX_CANDIDATES,
         estimator=None,
         random_state=None,
         batch_size=DEFAULT_BATCH_SIZE,
@@ -165,6 +168,7 @@ class ImputationBaseline(BaseInversion):
             sensitive=sensitive,
             label=label,
             candidates=candidates,
+            max_candidates=max_candidates,
             batch_size=batch_size,
             n_jobs=n_jobs,
         )

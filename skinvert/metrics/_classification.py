@@ -2,21 +2,22 @@
 
 Every metric is built in two steps. A private ``_prep_*`` function validates the
 inputs once (lengths, emptiness, the ``positive`` value, warnings about the full
-sample) and returns an evaluator ``evaluate(W)``; the evaluator takes a matrix of
-record weights ``W`` of shape ``(n_resamples, n_victims)`` and returns one value per
-row. A public metric is the evaluator on a single row of ones; a bootstrap
-resample is a row of resampling counts. The point estimate and every resample are
-computed by the same code, vectorised over resamples.
+sample) and returns an evaluator ``evaluate(idx)``; the evaluator takes an index
+matrix ``idx`` of shape ``(n_resamples, n_victims)`` (each row lists the victims of
+one resample, with repetitions) and returns one value per row. A public metric is
+the evaluator on the single row ``0 .. n_victims - 1``. The point estimate and
+every bootstrap resample are thus computed by the same code, vectorised over
+resamples: gathers ``v[idx]`` and one bincount per batch, no loop over victims.
 
 Sign convention: every metric in this module is "higher means a stronger attack".
 """
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import Options, validate_params
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -91,6 +92,12 @@ def _is_binary_01(values):
     return values.dtype.kind in "biuf" and bool(np.isin(values, [0, 1]).all())
 
 
+def _show(values, limit=10):
+    """The values as a short list for an error message."""
+    listed = values.tolist()
+    return str(listed) if len(listed) <= limit else f"{listed[:limit]} (and more)"
+
+
 def _resolve_positive(positive, values):
     """Return ``positive``, or 1/True when the values are a subset of {0, 1}."""
     if positive is None:
@@ -98,9 +105,9 @@ def _resolve_positive(positive, values):
             return True if values.dtype.kind == "b" else 1
         raise ValueError(
             "positive is required: it names the sensitive value the metric is "
-            f"about, and the values here are {values.tolist()}. Pass e.g. "
-            f"positive={values[-1]!r}. Only a 0/1 or False/True attribute has a "
-            "default (1/True)."
+            f"about, and the values here are {_show(values)}. Pass e.g. "
+            f"positive={values.tolist()[-1]!r}. Only a 0/1 or False/True "
+            "attribute has a default (1/True)."
         )
     return positive
 
@@ -109,14 +116,25 @@ def _position(values, value, name, where):
     hits = np.flatnonzero(values == value)
     if hits.size == 0:
         raise ValueError(
-            f"{name}={value!r} is not one of {where}: {values.tolist()}. Pass a "
+            f"{name}={value!r} is not one of {where}: {_show(values)}. Pass a "
             "value the sensitive attribute takes, with the same type."
         )
     return int(hits[0])
 
 
 def _mean_of(v):
-    return lambda W: (W @ v) / W.sum(axis=1)
+    return lambda idx: v[idx].mean(axis=1)
+
+
+def _sum_of(v):
+    return lambda idx: v[idx].sum(axis=1)
+
+
+def _count_rows(codes, size):
+    """Per row of ``codes`` (n_rows, n), how often each code in [0, size) occurs."""
+    rows = codes.shape[0]
+    flat = (codes + size * np.arange(rows)[:, None]).ravel()
+    return np.bincount(flat, minlength=rows * size).reshape(rows, size)
 
 
 def _ratio(num, den, zero_division):
@@ -135,22 +153,29 @@ def _prep_accuracy(y_true, y_pred):
 
 def _prep_balanced_accuracy(y_true, y_pred):
     values, t, p = _labels(y_true, y_pred)
-    onehot = (t[:, None] == np.arange(values.shape[0])).astype(np.float64)
-    hits = onehot * (t == p)[:, None]
+    k = values.shape[0]
+    code = 2 * t + (t == p)  # true value and whether it was inferred
 
-    def evaluate(W):
-        recall = _ratio(W @ hits, W @ onehot, np.nan)
+    def evaluate(idx):
+        counts = _count_rows(code[idx], 2 * k).reshape(idx.shape[0], k, 2)
+        recall = _ratio(counts[:, :, 1], counts.sum(axis=2), np.nan)
         return np.nanmean(recall, axis=1)  # classes absent from a resample drop out
 
     return evaluate
 
 
-def _prf_parts(y_true, y_pred, positive):
+def _prf_parts(y_true, y_pred, positive, zero_division):
+    zero_division = float(zero_division)
+    if not (np.isnan(zero_division) or zero_division in (0.0, 1.0)):
+        raise ValueError(
+            f"zero_division must be 0.0, 1.0 or np.nan; got {zero_division!r}."
+        )
     values, t, p = _labels(y_true, y_pred)
     positive = _resolve_positive(positive, values)
     code = _position(values, positive, "positive", "the values in y_true or y_pred")
     is_t, is_p = t == code, p == code
-    return (is_t & is_p).astype(float), is_p.astype(float), is_t.astype(float)
+    parts = (is_t & is_p), is_p, is_t
+    return *(part.astype(np.float64) for part in parts), zero_division
 
 
 def _warn_undefined(what, why, zero_division):
@@ -158,44 +183,52 @@ def _warn_undefined(what, why, zero_division):
         f"{what} is undefined because {why}; it is set to zero_division="
         f"{zero_division}.",
         UndefinedMetricWarning,
-        stacklevel=4,
+        stacklevel=6,  # the caller of the public metric
     )
 
 
 def _prep_precision(y_true, y_pred, *, positive=None, zero_division=0.0):
-    tp, pp, _ = _prf_parts(y_true, y_pred, positive)
+    tp, pp, _, zero_division = _prf_parts(y_true, y_pred, positive, zero_division)
     if pp.sum() == 0:
-        _warn_undefined("Precision", "the attack never predicts it", zero_division)
-    return lambda W: _ratio(W @ tp, W @ pp, zero_division)
+        _warn_undefined("Precision", "the attack never infers it", zero_division)
+    tp, pp = _sum_of(tp), _sum_of(pp)
+    return lambda idx: _ratio(tp(idx), pp(idx), zero_division)
 
 
 def _prep_recall(y_true, y_pred, *, positive=None, zero_division=0.0):
-    tp, _, ap = _prf_parts(y_true, y_pred, positive)
+    tp, _, ap, zero_division = _prf_parts(y_true, y_pred, positive, zero_division)
     if ap.sum() == 0:
         _warn_undefined("Recall", "no victim has the positive value", zero_division)
-    return lambda W: _ratio(W @ tp, W @ ap, zero_division)
+    tp, ap = _sum_of(tp), _sum_of(ap)
+    return lambda idx: _ratio(tp(idx), ap(idx), zero_division)
 
 
 def _prep_f1(y_true, y_pred, *, positive=None, zero_division=0.0):
-    tp, pp, ap = _prf_parts(y_true, y_pred, positive)
+    tp, pp, ap, zero_division = _prf_parts(y_true, y_pred, positive, zero_division)
     if pp.sum() + ap.sum() == 0:
         _warn_undefined("F1", "the positive value never occurs", zero_division)
-    both = pp + ap
-    return lambda W: _ratio(2.0 * (W @ tp), W @ both, zero_division)
+    tp, both = _sum_of(tp), _sum_of(pp + ap)
+    return lambda idx: _ratio(2.0 * tp(idx), both(idx), zero_division)
 
 
 _LABELS = {"y_true": ["array-like"], "y_pred": ["array-like"]}
 _PRF = {
     **_LABELS,
     "positive": "no_validation",
-    "zero_division": [StrOptions({"nan"}), Interval(Real, 0, 1, closed="both")],
+    "zero_division": [Options(Real, {0.0, 1.0}), "nan"],
 }
 
 
+def _identity(n):
+    """The index matrix of the full sample: one row, every victim once."""
+    return np.arange(n)[None, :]
+
+
 def _value(prep, *args, **kwargs):
+    """The metric on the full sample: the evaluator on the identity resample."""
     evaluate = prep(*args, **kwargs)
-    n = _as_1d(args[0], "y_true").shape[0]
-    return float(evaluate(np.ones((1, n)))[0])
+    out = evaluate(_identity(_as_1d(args[0], "y_true").shape[0]))[0]
+    return float(out) if np.ndim(out) == 0 else out
 
 
 @validate_params(_LABELS, prefer_skip_nested_validation=True)
@@ -267,7 +300,7 @@ _PRF_DOC = """
         The sensitive value the metric is about (e.g. ``"yes"`` for "has had an
         affair"). Required unless the values are a subset of {0, 1} or
         {False, True}, where it defaults to 1 / True.
-    zero_division : {0.0, 1.0, "nan"}, default=0.0
+    zero_division : {0.0, 1.0, np.nan}, default=0.0
         Value returned when the ratio is 0 / 0 (an :class:`UndefinedMetricWarning`
         is issued).
 """
@@ -292,7 +325,11 @@ def attack_precision(y_true, y_pred, *, positive=None, zero_division=0.0):
     0.5
     """
     return _value(
-        _prep_precision, y_true, y_pred, positive=positive, zero_division=float(zero_division)
+        _prep_precision,
+        y_true,
+        y_pred,
+        positive=positive,
+        zero_division=zero_division,
     )
 
 
@@ -313,7 +350,11 @@ def attack_recall(y_true, y_pred, *, positive=None, zero_division=0.0):
     0.3333333333333333
     """
     return _value(
-        _prep_recall, y_true, y_pred, positive=positive, zero_division=float(zero_division)
+        _prep_recall,
+        y_true,
+        y_pred,
+        positive=positive,
+        zero_division=zero_division,
     )
 
 
@@ -335,7 +376,7 @@ def attack_f1(y_true, y_pred, *, positive=None, zero_division=0.0):
     0.5
     """
     return _value(
-        _prep_f1, y_true, y_pred, positive=positive, zero_division=float(zero_division)
+        _prep_f1, y_true, y_pred, positive=positive, zero_division=zero_division
     )
 
 

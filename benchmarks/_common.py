@@ -1,0 +1,99 @@
+"""Shared set-up of the benchmarks: data, targets, timing.
+
+Every benchmark compares the attack (or the core) against the physical limit of a
+black-box attack: one ``predict_proba`` call over the same ``n * k`` completed
+records, built beforehand. Both measurements are interleaved in one run and
+repeated, so that load from other processes on the machine hits both alike; the
+ratio of the medians is what is reported.
+"""
+
+import argparse
+import platform
+import statistics
+import time
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+
+from skinvert.datasets import make_sensitive_classification
+
+N_FEATURES = 10
+N_TRAIN = 5000
+
+TARGETS = {
+    "rf": ("RandomForest(100 trees)", lambda seed: RandomForestClassifier(100, random_state=seed)),
+    "hgb": ("HistGradientBoosting", lambda seed: HistGradientBoostingClassifier(random_state=seed)),
+    "lr": ("LogisticRegression", lambda seed: LogisticRegression(max_iter=1000)),
+}
+GOALS = {"rf": 1.2, "hgb": 1.2, "lr": 2.0}
+
+
+def make_problem(n, k, *, n_train=N_TRAIN, n_features=N_FEATURES, seed=0):
+    """Training records, victims (attacker's view with label), sensitive values.
+
+    Returns ``(X_train, y_train, view, s)`` with ``view`` the victims'
+    target columns followed by their known label, and ``s`` their sensitive values.
+    """
+    X, y = make_sensitive_classification(
+        n_samples=n_train + n,
+        n_features=n_features,
+        n_sensitive_values=k,
+        leak=2.0,
+        feature_dependence=0.5,
+        random_state=seed,
+    )
+    view = np.column_stack([X[n_train:], y[n_train:]])
+    return X[:n_train], y[:n_train], view, X[n_train:, 0].copy()
+
+
+def completed_rows(X, k, column=0):
+    """The ``n * k`` completed records, built once outside any timing."""
+    rows = np.repeat(X, k, axis=0)
+    rows[:, column] = np.tile(np.arange(k, dtype=X.dtype), X.shape[0])
+    return rows
+
+
+def timed(func):
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def interleaved(funcs, repeats):
+    """Run each function ``repeats`` times, alternating; return the times."""
+    times = {name: [] for name in funcs}
+    names = list(funcs)
+    for r in range(repeats):
+        order = names if r % 2 == 0 else names[::-1]
+        for name in order:
+            times[name].append(timed(funcs[name]))
+    return times
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def base_parser(description, *, n=100_000):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--n", type=int, default=n, help="number of victims")
+    parser.add_argument("--k", type=int, default=8, help="number of candidates")
+    parser.add_argument("--repeats", type=int, default=3, help="repetitions (>= 3)")
+    parser.add_argument(
+        "--targets", default="rf,hgb,lr", help="comma-separated subset of rf,hgb,lr"
+    )
+    return parser
+
+
+def machine():
+    import os
+
+    import joblib
+    import sklearn
+
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, numpy {np.__version__}, "
+        f"scikit-learn {sklearn.__version__}, joblib {joblib.__version__}"
+    )

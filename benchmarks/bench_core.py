@@ -1,0 +1,75 @@
+"""Overhead of the target-access core over one ``predict_proba`` call.
+
+For ``n`` victims and ``k`` candidates, times :func:`skinvert.base.query_target`
+(build the ``n * k`` completed records batch by batch, query, check and reshape
+the answers) against one ``predict_proba`` over the same ``n * k`` rows built
+beforehand, and prints the ratio (goal: <= 1.2 for the ensembles, <= 2 for the
+logistic regression, whose prediction is so cheap that building the rows counts).
+
+Run from the repository root::
+
+    python benchmarks/bench_core.py                 # n=100000, k=8, 3 targets
+    python benchmarks/bench_core.py --n 20000 --targets lr
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    GOALS,
+    TARGETS,
+    base_parser,
+    completed_rows,
+    interleaved,
+    machine,
+    make_problem,
+    median,
+)
+
+from skinvert.base import DEFAULT_BATCH_SIZE, query_target  # noqa: E402
+
+
+def main(argv=None):
+    parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument("--n-jobs", type=int, default=None)
+    args = parser.parse_args(argv)
+    n, k = args.n, args.k
+    X_train, y_train, view, _ = make_problem(n, k)
+    victims = view[:, :-1]
+    rows = completed_rows(victims, k)
+    candidates = rows[:k, [0]]
+    print(f"# {machine()}")
+    print(f"# n={n} victims, k={k} candidates, {n * k} completed rows, "
+          f"batch_size={args.batch_size}, n_jobs={args.n_jobs}, "
+          f"median of {args.repeats} interleaved repetitions")
+    print(f"{'target':<26}{'core (s)':>10}{'predict (s)':>13}{'ratio':>8}{'goal':>7}")
+    failed = False
+    for key in args.targets.split(","):
+        name, make = TARGETS[key]
+        target = make(0).fit(X_train, y_train)
+        times = interleaved(
+            {
+                "core": lambda: query_target(
+                    target,
+                    victims,
+                    [0],
+                    candidates,
+                    batch_size=args.batch_size,
+                    n_jobs=args.n_jobs,
+                ),
+                "predict": lambda: target.predict_proba(rows),
+            },
+            args.repeats,
+        )
+        core, predict = median(times["core"]), median(times["predict"])
+        ratio = core / predict
+        failed |= ratio > GOALS[key]
+        print(f"{name:<26}{core:>10.3f}{predict:>13.3f}{ratio:>8.2f}{GOALS[key]:>7.1f}")
+    return int(failed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

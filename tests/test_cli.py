@@ -1,0 +1,130 @@
+"""The ``skinvert`` command line."""
+
+import csv
+import io
+import runpy
+import sys
+
+import numpy as np
+import pytest
+
+import skinvert
+from skinvert import cli
+from skinvert.cli import main
+from skinvert.datasets import make_sensitive_classification
+
+FAST = ["--max-victims", "60", "--n-bootstrap", "50"]
+
+
+@pytest.fixture(scope="module")
+def table_csv(tmp_path_factory):
+    pd = pytest.importorskip("pandas")
+    X, y = make_sensitive_classification(
+        n_samples=500, leak=3, label_noise=0.2, random_state=0
+    )
+    frame = pd.DataFrame(X[:, 1:], columns=[f"x{i}" for i in range(1, X.shape[1])])
+    frame["religion"] = np.where(X[:, 0] == 1, "yes", "no")
+    frame["outcome"] = y
+    path = tmp_path_factory.mktemp("data") / "records.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_no_arguments_audits_the_affairs_survey(capsys):
+    pytest.importorskip("statsmodels")
+    status = main(["audit", *FAST])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "sensitive='affair'" in out
+    members = out.index("members (in the target's training set)")
+    non_members = out.index("non-members (held out)")
+    assert members < out.index("ImputationBaseline", members) < non_members
+    assert "ImputationBaseline" in out[non_members:]
+    assert "victims: 60 members" in out
+
+
+def test_data_option_reads_a_csv(table_csv, capsys):
+    status = main(
+        [
+            *("audit", "--data", str(table_csv), "--sensitive", "religion"),
+            *("--label", "outcome", "--model", "decision_tree", "--format", "csv"),
+            *FAST,
+        ]
+    )
+    out = capsys.readouterr().out
+    assert status == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["population"] for r in rows} == {"members", "non-members"}
+    assert rows[0]["attack"] == "ImputationBaseline"
+    assert int(rows[1]["queries"]) == 2 * 60  # two values, 60 victims
+
+
+def test_no_label_and_markdown(table_csv, capsys):
+    args = ["audit", "--data", str(table_csv), "--sensitive", "religion"]
+    args += ["--label", "outcome", "--no-label", "--format", "markdown"]
+    args += ["--model", "decision_tree", *FAST]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "does not know the task label" in out
+    assert "| CSMIA |" not in out and "CSMIA skipped" in out
+    assert "### members" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sensitive", "nope", "--label", "outcome"], "--sensitive 'nope' is not"),
+        (["--sensitive", "religion", "--label", "nope"], "--label 'nope' is not"),
+        (["--label", "outcome"], "--data needs --sensitive COL"),
+    ],
+)
+def test_bad_columns_exit_2_and_list_the_columns(table_csv, capsys, args, message):
+    status = main(["audit", "--data", str(table_csv), *args, *FAST])
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""  # returned: no exception escaped
+    assert message in captured.err and "Traceback" not in captured.err
+    assert "columns are: x1, x2, x3, x4, x5, religion, outcome" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_sensitive_and_label_must_differ(table_csv, capsys):
+    args = ["--sensitive", "outcome", "--label", "outcome"]
+    assert main(["audit", "--data", str(table_csv), *args]) == 2
+    assert "both name 'outcome'; they must differ" in capsys.readouterr().err
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    status = main(["audit", "--data", str(tmp_path / "absent.csv")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.strip() == f"skinvert audit: error: no such file: {tmp_path}/absent.csv"
+
+
+def test_bad_options_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "--max-victims", "0"])
+    assert exit_info.value.code == 2
+    assert "positive integer" in capsys.readouterr().err
+    assert main([]) == 2
+
+
+def test_python_m_skinvert_version(monkeypatch, capsys):
+    # what ``python -m skinvert --version`` runs, without a new interpreter
+    monkeypatch.setattr(sys, "argv", ["skinvert", "--version"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("skinvert", run_name="__main__")
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"skinvert {skinvert.__version__}"
+
+
+def test_defense_hook(table_csv, capsys, monkeypatch):
+    from sklearn.frozen import FrozenEstimator
+
+    monkeypatch.setattr(cli, "DEFENSES", {"freeze": FrozenEstimator})
+    args = ["audit", "--data", str(table_csv), "--sensitive", "religion"]
+    args += ["--label", "outcome", "--defense", "freeze"]
+    args += ["--model", "decision_tree", *FAST]
+    assert main(args) == 0
+    assert "target: FrozenEstimator > Pipeline > DecisionTreeClassifier" in (
+        capsys.readouterr().out
+    )
