@@ -22,8 +22,14 @@ N_FEATURES = 10
 N_TRAIN = 5000
 
 TARGETS = {
-    "rf": ("RandomForest(100 trees)", lambda seed: RandomForestClassifier(100, random_state=seed)),
-    "hgb": ("HistGradientBoosting", lambda seed: HistGradientBoostingClassifier(random_state=seed)),
+    "rf": (
+        "RandomForest(100 trees)",
+        lambda seed: RandomForestClassifier(100, random_state=seed),
+    ),
+    "hgb": (
+        "HistGradientBoosting",
+        lambda seed: HistGradientBoostingClassifier(random_state=seed),
+    ),
     "lr": ("LogisticRegression", lambda seed: LogisticRegression(max_iter=1000)),
 }
 GOALS = {"rf": 1.2, "hgb": 1.2, "lr": 2.0}

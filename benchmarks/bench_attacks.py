@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     GOALS,
     TARGETS,
     base_parser,
@@ -30,9 +30,9 @@ from _common import (  # noqa: E402
     make_problem,
     median,
 )
-from sklearn.base import is_regressor  # noqa: E402
+from sklearn.base import is_regressor
 
-import skinvert.attacks  # noqa: E402
+import skinvert.attacks
 
 
 def black_box_attacks(names=None):
@@ -83,8 +83,10 @@ def main(argv=None):
             rows = completed_rows(victims[:, :-1], q)
             times = interleaved(
                 {
-                    "attack": lambda: infer(victims),
-                    "predict": lambda: target.predict_proba(rows),
+                    "attack": lambda infer=infer: infer(victims),
+                    "predict": lambda target=target, rows=rows: target.predict_proba(
+                        rows
+                    ),
                 },
                 args.repeats,
             )

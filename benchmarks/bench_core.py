@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     GOALS,
     TARGETS,
     base_parser,
@@ -28,7 +28,7 @@ from _common import (  # noqa: E402
     median,
 )
 
-from skinvert.base import DEFAULT_BATCH_SIZE, query_target  # noqa: E402
+from skinvert.base import DEFAULT_BATCH_SIZE, query_target
 
 
 def main(argv=None):
@@ -42,9 +42,11 @@ def main(argv=None):
     rows = completed_rows(victims, k)
     candidates = rows[:k, [0]]
     print(f"# {machine()}")
-    print(f"# n={n} victims, k={k} candidates, {n * k} completed rows, "
-          f"batch_size={args.batch_size}, n_jobs={args.n_jobs}, "
-          f"median of {args.repeats} interleaved repetitions")
+    print(
+        f"# n={n} victims, k={k} candidates, {n * k} completed rows, "
+        f"batch_size={args.batch_size}, n_jobs={args.n_jobs}, "
+        f"median of {args.repeats} interleaved repetitions"
+    )
     print(f"{'target':<26}{'core (s)':>10}{'predict (s)':>13}{'ratio':>8}{'goal':>7}")
     failed = False
     for key in args.targets.split(","):
@@ -52,7 +54,7 @@ def main(argv=None):
         target = make(0).fit(X_train, y_train)
         times = interleaved(
             {
-                "core": lambda: query_target(
+                "core": lambda target=target: query_target(
                     target,
                     victims,
                     [0],
@@ -60,7 +62,7 @@ def main(argv=None):
                     batch_size=args.batch_size,
                     n_jobs=args.n_jobs,
                 ),
-                "predict": lambda: target.predict_proba(rows),
+                "predict": lambda target=target, rows=rows: target.predict_proba(rows),
             },
             args.repeats,
         )

@@ -6,16 +6,23 @@ answers; every result is measured against an imputation baseline that never quer
 the target.
 """
 
-from .attacks import CSMIA, FredriksonInversion, ImputationBaseline
+from . import attacks, datasets, defenses, metrics
+from ._audit import AuditResult, audit
+from .attacks import *  # noqa: F403
+from .attacks import __all__ as _attack_names
 from .base import BaseInversion, query_target
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CSMIA",
+    *_attack_names,
+    "AuditResult",
     "BaseInversion",
-    "FredriksonInversion",
-    "ImputationBaseline",
     "__version__",
+    "attacks",
+    "audit",
+    "datasets",
+    "defenses",
+    "metrics",
     "query_target",
 ]
