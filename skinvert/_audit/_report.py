@@ -75,7 +75,7 @@ class AuditResult:
     >>> result = audit(X, y, sensitive=0, max_victims=100, n_bootstrap=100)
     >>> print(result.format_table("csv").splitlines()[0])
     population,attack,accuracy,balanced_accuracy,roc_auc,advantage,ppv_at_k,queries,seconds
-    >>> result.summary["members"]["attack"] in {"CSMIA", "FredriksonInversion"}
+    >>> result.summary["members"]["attack"] != "ImputationBaseline"
     True
     """
 
