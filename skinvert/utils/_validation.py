@@ -38,7 +38,10 @@ def check_target(target, method, *, attack_name):
             "that only expose 'predict', or wrap the model so it exposes the method."
         )
     try:
-        check_is_fitted(target)
+        # A plain object (an API client, say) is not a scikit-learn estimator and
+        # has no fitted state to check: its classes_ and method are what counts.
+        if hasattr(target, "__sklearn_tags__"):
+            check_is_fitted(target)
     except NotFittedError as exc:
         raise NotFittedError(
             f"The target {type(target).__name__} is not fitted. Attacks never fit "

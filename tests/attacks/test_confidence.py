@@ -215,3 +215,27 @@ def test_dataframe_with_strings_into_a_pipeline_target():
     assert list(out.columns) == ["age", "religion", "region"]
     np.testing.assert_array_equal(out["religion"].to_numpy(), inferred)
     np.testing.assert_array_equal(attack.get_feature_names_out(), out.columns)
+
+
+class _ApiClient:
+    """A remote prediction API: no scikit-learn base class, no fit."""
+
+    def __init__(self, model):
+        self._model = model
+        self.classes_ = model.classes_
+
+    def predict(self, X):
+        return self._model.predict(X)
+
+    def predict_proba(self, X):
+        return self._model.predict_proba(X)
+
+
+def test_plain_api_client_target_is_accepted():
+    target, view, s, members, aux, _ = _split(2.0, 0, LogisticRegression())
+    client = _ApiClient(target)
+    direct = FredriksonInversion(target, sensitive=0, label=6).fit(view[aux], s[aux])
+    remote = FredriksonInversion(client, sensitive=0, label=6).fit(view[aux], s[aux])
+    np.testing.assert_array_equal(
+        remote.predict_proba(view[members]), direct.predict_proba(view[members])
+    )
