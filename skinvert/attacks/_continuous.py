@@ -543,6 +543,9 @@ class LearnedInversionRegressor(_ModelRegressor):
     """
     )
 
+    # Its threat model grants the target's answer on the victim's true record.
+    _reads_true_record = True
+
     def _released(self, records):
         return query_target(
             self.target,

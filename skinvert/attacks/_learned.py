@@ -126,6 +126,9 @@ class LearnedInversion(BaseInversion):
     """
     )
 
+    # Its threat model grants the target's answer on the victim's true record.
+    _reads_true_record = True
+
     _parameter_constraints: dict = {
         **BaseInversion._parameter_constraints,
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
