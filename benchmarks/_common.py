@@ -60,10 +60,23 @@ def completed_rows(X, k, column=0):
     return rows
 
 
+MIN_SAMPLE_SECONDS = 0.25
+
+
 def timed(func):
-    start = time.perf_counter()
-    func()
-    return time.perf_counter() - start
+    """Seconds per call of ``func``.
+
+    A call shorter than ``MIN_SAMPLE_SECONDS`` is repeated until the sample lasts
+    that long and the mean per call is returned (as :mod:`timeit` does), so that
+    millisecond timings are not dominated by scheduler noise.
+    """
+    calls, start = 0, time.perf_counter()
+    while True:
+        func()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= MIN_SAMPLE_SECONDS:
+            return elapsed / calls
 
 
 def interleaved(funcs, repeats):

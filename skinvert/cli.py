@@ -8,16 +8,79 @@ on stderr and exit status 2.
 """
 
 import argparse
+import csv
+import io
 import sys
 import time
 
-from ._audit import DEFAULT_MAX_VICTIMS, MODELS, audit
+from ._audit import COLUMNS, DEFAULT_MAX_VICTIMS, MODELS, POPULATIONS, audit
 
-# Countermeasures ``--defense`` can apply to the trained target before the attacks
-# run: name -> callable(fitted_target) returning the model the attacker queries
-# (passed to ``audit(target_wrapper=...)``). The option appears once a name is
-# registered here.
-DEFENSES = {}
+
+def _number(text, kind, option, low, high=None):
+    """``text`` as a ``kind`` in [low, high], or a ValueError naming the option."""
+    try:
+        value = kind(text)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"{low} to {high}" if high is not None else f"at least {low}"
+        what = "an integer" if kind is int else "a number"
+        raise ValueError(
+            f"--defense {option}:VALUE needs {what} {bounds}, got {text!r}"
+        )
+    return value
+
+
+def _rounded(target, decimals="2"):
+    from sklearn.frozen import FrozenEstimator
+
+    from .defenses import RoundedConfidences
+
+    decimals = _number(decimals, int, "round", 0, 12)
+    return RoundedConfidences(FrozenEstimator(target), decimals=decimals)
+
+
+def _top_k(target, k="1"):
+    from sklearn.frozen import FrozenEstimator
+
+    from .defenses import TopKConfidences
+
+    return TopKConfidences(FrozenEstimator(target), k=_number(k, int, "topk", 1))
+
+
+def _label_only(target):
+    from sklearn.frozen import FrozenEstimator
+
+    from .defenses import LabelOnly
+
+    return LabelOnly(FrozenEstimator(target))
+
+
+def _noisy(target, scale="0.1"):
+    from sklearn.frozen import FrozenEstimator
+
+    from .defenses import NoisyConfidences
+
+    scale = _number(scale, float, "noise", 0.0)
+    return NoisyConfidences(FrozenEstimator(target), scale=scale, random_state=0)
+
+
+# Countermeasures ``--defense NAME[:VALUE]`` applies to the trained target before
+# the attacks run: name -> callable(fitted_target[, value]) returning the model the
+# attacker queries (``value`` is the text after the colon).
+DEFENSES = {
+    "round": _rounded,
+    "topk": _top_k,
+    "label": _label_only,
+    "noise": _noisy,
+}
+_DEFENSE_HELP = (
+    "countermeasure applied to the trained target before the attacks: "
+    "round[:DECIMALS] (default 2), topk[:K] (default 1), label (label only), "
+    "noise[:SCALE] (noise on the log-confidences, default 0.1), none; repeat the "
+    "option or separate settings by commas. Each setting is audited on the same "
+    "records as the undefended target, and a privacy-utility table follows."
+)
 
 _AFFAIRS = {"sensitive": "affair", "label": "happy"}
 
@@ -130,13 +193,40 @@ def build_parser():
         help="the attacker does not know the victims' task label",
     )
     run.add_argument("--format", choices=("text", "markdown", "csv"), default="text")
-    if DEFENSES:
-        run.add_argument(
-            "--defense",
-            choices=sorted(DEFENSES),
-            help="countermeasure applied to the target before the attacks",
-        )
+    run.add_argument(
+        "--defense",
+        action="append",
+        type=_defense_settings,
+        metavar="NAME[:VALUE]",
+        help=_DEFENSE_HELP,
+    )
     return parser
+
+
+def _defense_settings(text):
+    """``round:1,label`` as ``[(spec, wrapper or None), ...]`` (argparse type)."""
+    settings = []
+    for spec in (part.strip() for part in text.split(",")):
+        name, _, value = spec.partition(":")
+        if name == "none" and not value:
+            settings.append(("none", None))
+            continue
+        if name not in DEFENSES:
+            known = ", ".join([*sorted(DEFENSES), "none"])
+            raise argparse.ArgumentTypeError(
+                f"unknown defense {spec!r}; known: {known}"
+            )
+        args = (value,) if value else ()
+        try:  # a dry run checks the value now, not after training the target
+            DEFENSES[name](None, *args)
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        settings.append((spec, _wrapper(name, args)))
+    return settings
+
+
+def _wrapper(name, args):
+    return lambda target: DEFENSES[name](target, *args)
 
 
 def _read_table(path):
@@ -189,22 +279,75 @@ def _run_audit(args):
     table = _read_table(args.data) if args.data else _affairs_table()
     table.columns = [str(c) for c in table.columns]
     sensitive, label = _columns(table, args)
-    defense = getattr(args, "defense", None)
+    options = {
+        "sensitive": sensitive,
+        "model": args.model,
+        "label_known": not args.no_label,
+        "max_victims": args.max_victims,
+        "random_state": args.random_state,
+        "n_jobs": args.n_jobs,
+        "n_bootstrap": args.n_bootstrap,
+    }
+    X, y = table.drop(columns=label), table[label]
     try:
-        return audit(
-            table.drop(columns=label),
-            table[label],
-            sensitive=sensitive,
-            model=args.model,
-            label_known=not args.no_label,
-            max_victims=args.max_victims,
-            random_state=args.random_state,
-            n_jobs=args.n_jobs,
-            n_bootstrap=args.n_bootstrap,
-            target_wrapper=DEFENSES[defense] if defense else None,
-        )
+        if not args.defense:
+            return audit(X, y, **options)
+        from .defenses import privacy_utility
+
+        settings = {"none": None}
+        settings.update(pair for group in args.defense for pair in group)
+        return privacy_utility(X, y, defenses=settings, return_audits=True, **options)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
+
+
+_SUMMARY = (
+    "defense",
+    "accuracy",
+    "train_accuracy",
+    "baseline:members",
+    "baseline:non-members",
+    "best:members",
+    "best:non-members",
+)
+
+
+def _report(outcome, fmt):
+    """The audit, or each defense setting's audit and the privacy-utility table."""
+    if not isinstance(outcome, tuple):
+        return outcome.format_table(fmt)
+    from .defenses._evaluation import _records, format_rows
+
+    table, audits = outcome
+    if fmt == "csv":  # every audit row, after its setting and the target's utility
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["defense", "target_accuracy", "population", *COLUMNS])
+        for name, result in audits.items():
+            for population in POPULATIONS:
+                writer.writerows(
+                    [name, result.target_test_accuracy, population]
+                    + [row[c] for c in COLUMNS]
+                    for row in result.rows[population]
+                )
+        return out.getvalue().rstrip("\n")
+    parts = []
+    for name, result in audits.items():
+        title = (
+            f"## defense: {name}" if fmt == "markdown" else f"=== defense: {name} ==="
+        )
+        parts += [title, "", result.format_table(fmt), ""]
+    summary = [{key: row[key] for key in _SUMMARY} for row in _records(table)]
+    parts += [
+        "## privacy-utility" if fmt == "markdown" else "=== privacy-utility ===",
+        "",
+        "accuracy: the target's on held-out records (utility); best: the largest "
+        "advantage of any attack over the baseline (privacy, lower is better); "
+        "baseline: the imputation baseline's accuracy.",
+        "",
+        format_rows(summary, fmt),
+    ]
+    return "\n".join(parts)
 
 
 def main(argv=None):
@@ -238,7 +381,7 @@ def main(argv=None):
         message = " ".join(str(exc).split())
         print(f"skinvert {args.command}: error: {message}", file=sys.stderr)
         return 2
-    print(result.format_table(args.format))
+    print(_report(result, args.format))
     if args.format == "text":
         print(f"({time.perf_counter() - start:.1f} s)")
     return 0

@@ -128,3 +128,53 @@ def test_defense_hook(table_csv, capsys, monkeypatch):
     assert "target: FrozenEstimator > Pipeline > DecisionTreeClassifier" in (
         capsys.readouterr().out
     )
+
+
+def test_defenses_audited_on_the_same_records_then_tabulated(table_csv, capsys):
+    args = ["audit", "--data", str(table_csv), "--sensitive", "religion"]
+    args += ["--label", "outcome", "--model", "decision_tree", *FAST]
+    args += ["--defense", "round:1", "--defense", "label"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    titles = [f"=== defense: {name} ===" for name in ("none", "round:1", "label")]
+    positions = [out.index(title) for title in titles]
+    assert positions == sorted(positions)
+    assert "target: LabelOnly > FrozenEstimator > Pipeline" in out
+    table = out[out.index("=== privacy-utility ===") :].splitlines()
+    header = next(i for i, line in enumerate(table) if line.startswith("defense"))
+    rows = [line.split() for line in table[header + 1 : header + 4]]
+    assert [row[0] for row in rows] == ["none", "round:1", "label"]
+    # a fully grown tree answers with one-hot confidences already: rounding and
+    # label-only change nothing, and the three audits, on the same records, agree
+    assert len({tuple(row[1:]) for row in rows}) == 1
+
+
+def test_defense_csv_has_one_row_per_setting_population_and_attack(table_csv, capsys):
+    args = ["audit", "--data", str(table_csv), "--sensitive", "religion"]
+    args += ["--label", "outcome", "--model", "decision_tree", "--format", "csv"]
+    args += ["--defense", "noise:0.5", "--no-label", *FAST]
+    assert main(args) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0])[:3] == ["defense", "target_accuracy", "population"]
+    assert [r["defense"] for r in rows if r["attack"] == "ImputationBaseline"] == [
+        "none",
+        "none",
+        "noise:0.5",
+        "noise:0.5",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("round:x", "--defense round:VALUE needs an integer 0 to 12, got 'x'"),
+        ("topk:0", "--defense topk:VALUE needs an integer at least 1"),
+        ("noise:-1", "--defense noise:VALUE needs a number at least 0.0"),
+        ("label,nope", "unknown defense 'nope'; known: label, noise, round, topk"),
+    ],
+)
+def test_bad_defense_exits_2_before_training(value, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "--defense", value])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,529 @@
+"""The measured effect of the output and training defenses: privacy against utility.
+
+:func:`privacy_utility` audits one target under several defense settings, on the
+same members, auxiliary records and victims, and tabulates what each setting costs
+(the target's accuracy on held-out records) against what it protects (each attack's
+advantage over the imputation baseline, on members and non-members).
+:func:`make_privacy_scorer` measures that advantage inside ``GridSearchCV`` or
+``cross_validate``, next to the usual utility scorers.
+"""
+
+import csv
+import functools
+import inspect
+import io
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+
+from .._audit import MODELS, POPULATIONS, audit, make_target
+from .._audit._core import _evaluate
+from .._audit._data import attacker_view, check_data, split, take
+from .._audit._registry import _attack_classes, _name, fit_attacks
+from ..utils._optional import import_optional
+from ._base import _is_ready
+
+_SEED_MAX = np.iinfo(np.int32).max
+
+
+# ------------------------------------------------------------------- tables
+def _as_table(rows, columns):
+    """A DataFrame of ``rows`` when pandas is installed, else the list of dicts."""
+    try:
+        pd = import_optional("pandas")
+    except ImportError:
+        return [{c: row.get(c, math.nan) for c in columns} for row in rows]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _records(table):
+    """The rows of a table from :func:`_as_table`, as a list of dicts."""
+    return table.to_dict("records") if hasattr(table, "to_dict") else list(table)
+
+
+_COUNTS = {"queries_per_victim", "queries", "batches", "flagged"}
+
+
+def _text(column, value):
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.0f}" if column in _COUNTS else f"{value:.3f}"
+    return str(value)
+
+
+def format_rows(table, fmt="text"):
+    """A table of :func:`privacy_utility` or :func:`monitor_detection` as text.
+
+    Parameters
+    ----------
+    table : DataFrame or list of dict
+        The table.
+    fmt : {"text", "markdown", "csv"}, default="text"
+        Fixed-width columns, a markdown table, or CSV (full precision).
+
+    Returns
+    -------
+    report : str
+    """
+    rows = _records(table)
+    columns = list(table.columns) if hasattr(table, "columns") else list(rows[0])
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([row[c] for c in columns] for row in rows)
+        return out.getvalue().rstrip("\n")
+    cells = [[_text(c, row[c]) for c in columns] for row in rows]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(columns) + " |"]
+        lines.append("|" + "|".join(["---"] + ["---:"] * (len(columns) - 1)) + "|")
+        return "\n".join(lines + ["| " + " | ".join(line) + " |" for line in cells])
+    widths = [
+        max(len(c), *(len(line[j]) for line in cells)) for j, c in enumerate(columns)
+    ]
+
+    def line(values):
+        first = values[0].ljust(widths[0])
+        rest = (v.rjust(w) for v, w in zip(values[1:], widths[1:]))
+        return "  ".join([first, *rest]).rstrip()
+
+    return "\n".join([line(columns), *(line(values) for values in cells)])
+
+
+# --------------------------------------------------------- privacy-utility
+def _setting_name(setting):
+    """A short name: class and changed parameters, or the function's name."""
+    if setting is None:
+        return "none"
+    if hasattr(setting, "steps"):  # a Pipeline: named after its model
+        return _setting_name(setting.steps[-1][1])
+    if isinstance(setting, BaseEstimator):
+        defaults = inspect.signature(type(setting).__init__).parameters
+        changed = [
+            f"{key}={value!r}"
+            for key, value in setting.get_params(deep=False).items()
+            if key in defaults
+            and defaults[key].default is not inspect.Parameter.empty
+            and repr(value) != repr(defaults[key].default)
+        ]
+        return f"{type(setting).__name__}({', '.join(changed)})"
+    if isinstance(setting, functools.partial):
+        args = [repr(a) for a in setting.args]
+        args += [f"{k}={v!r}" for k, v in setting.keywords.items()]
+        return f"{_setting_name(setting.func)}({', '.join(args)})"
+    return getattr(setting, "__name__", type(setting).__name__)
+
+
+def _settings(defenses):
+    """``(name, setting)`` pairs with unique names."""
+    if isinstance(defenses, dict):
+        pairs = [(str(name), setting) for name, setting in defenses.items()]
+    else:
+        pairs, seen = [], {}
+        for setting in defenses:
+            name = _setting_name(setting)
+            seen[name] = seen.get(name, 0) + 1
+            pairs.append(
+                (name if seen[name] == 1 else f"{name} #{seen[name]}", setting)
+            )
+    if not pairs:
+        raise ValueError(
+            "defenses is empty; pass at least one setting, e.g. [None, "
+            "lambda target: LabelOnly(FrozenEstimator(target))]."
+        )
+    for name, setting in pairs:
+        if (
+            setting is not None
+            and not callable(setting)
+            and not hasattr(setting, "fit")
+        ):
+            raise TypeError(
+                f"The defense setting {name!r} is a {type(setting).__name__}; "
+                "expected None, a callable(fitted_target) -> model, or an estimator."
+            )
+    return pairs
+
+
+def _row(name, result, attack_names):
+    row = {
+        "defense": name,
+        "target": result.target_name,
+        "accuracy": result.target_test_accuracy,
+        "train_accuracy": result.target_train_accuracy,
+    }
+    for population in POPULATIONS:
+        rows = result.rows[population]
+        row[f"baseline:{population}"] = rows[0]["accuracy"]
+        gains = [r["advantage"] for r in rows[1:] if not math.isnan(r["advantage"])]
+        row[f"best:{population}"] = max(gains) if gains else math.nan
+        for r in rows[1:]:
+            if r["attack"] not in attack_names:
+                attack_names.append(r["attack"])
+            row[f"{r['attack']}:{population}"] = r["advantage"]
+    return row
+
+
+@validate_params(
+    {
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "sensitive": [str, Integral],
+        "defenses": [dict, list, tuple],
+        "target": [HasMethods(["predict"]), None],
+        "members": ["array-like", None],
+        "model": [StrOptions(set(MODELS)), HasMethods(["fit", "predict"])],
+        "attacks": [list, tuple, None],
+        "label_known": ["boolean"],
+        "member_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "aux_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "max_victims": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
+        "return_audits": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def privacy_utility(
+    X,
+    y,
+    *,
+    sensitive,
+    defenses,
+    target=None,
+    members=None,
+    model="random_forest",
+    attacks=None,
+    label_known=True,
+    member_fraction=0.5,
+    aux_fraction=0.25,
+    max_victims=1000,
+    random_state=0,
+    n_jobs=None,
+    n_bootstrap=200,
+    return_audits=False,
+):
+    """Tabulate each defense setting's utility against the attacks' advantage.
+
+    Every setting is audited as :func:`~skinvert.audit` does, on one split of the
+    records: the same members (the target's training set), auxiliary records (the
+    attacker's) and victims for all settings, so that the rows differ only by the
+    defense. A setting is
+
+    * ``None``: the target as it is (the reference row; list it first);
+    * a callable ``setting(fitted_target)`` returning the model the attacker
+      queries, e.g. ``lambda t: RoundedConfidences(FrozenEstimator(t), decimals=1)``;
+    * an estimator ready to answer (a defense around a
+      :class:`~sklearn.frozen.FrozenEstimator` of the target, or a fitted model):
+      attacked as it is; it must have been trained on ``members``;
+    * an unfitted estimator, trained on the members in place of the target: a
+      private model (:class:`~skinvert.defenses.DPLogisticRegression`) or a defense
+      around an unfitted model (``LabelOnly(RandomForestClassifier())``).
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_records, n_features)
+        The records, sensitive column included: the target's input.
+    y : array-like of shape (n_records,)
+        The task label.
+    sensitive : str or int
+        The sensitive column (a name for DataFrames, a position for arrays).
+    defenses : dict of str to setting, or list of settings
+        The settings, in table order. A dict names them; a list is named after
+        each setting (class and changed parameters, or the function's name).
+    target : classifier, default=None
+        A fitted target (never refitted) trained on ``members``. Default: one
+        trained on the members (``model``), once for all settings.
+    members : array-like of bool or int, default=None
+        The target's training records (a mask or positions). Default: a random
+        ``member_fraction``, stratified on the sensitive value.
+    model : {"random_forest", "hist_gradient_boosting", "logistic_regression", \
+"decision_tree"} or estimator, default="random_forest"
+        The target trained when ``target`` is None.
+    attacks : list of str or attack estimators, default=None
+        The attacks (default: every applicable attack of :mod:`skinvert.attacks`).
+    label_known : bool, default=True
+        Whether the attacker knows the victims' task label.
+    member_fraction, aux_fraction : float, default=0.5, 0.25
+        Fractions of the records in the training set and in the auxiliary data.
+    max_victims : int, default=1000
+        Victims per population.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the split, the target, the attacks and the bootstraps.
+    n_jobs : int, default=None
+        Parallel jobs of the target's training and of the attacks' queries.
+    n_bootstrap : int, default=200
+        Bootstrap resamples of each audit's summary (kept in the audits).
+    return_audits : bool, default=False
+        Also return the :class:`~skinvert.AuditResult` of each setting.
+
+    Returns
+    -------
+    table : DataFrame or list of dict
+        One row per setting (a DataFrame when pandas is installed): ``defense``,
+        ``target`` (the attacked model, outermost wrapper first), ``accuracy``
+        (on the held-out non-members: the utility), ``train_accuracy``,
+        ``baseline:<population>`` (the imputation baseline's accuracy),
+        ``best:<population>`` (the largest advantage of any attack) and
+        ``<attack>:<population>`` (each attack's accuracy minus the baseline's;
+        NaN where it did not run), for the populations ``members`` and
+        ``non-members``. A member advantage above the non-member one is what the
+        target memorised.
+    audits : dict of str to AuditResult
+        Only with ``return_audits=True``: the full audit of each setting.
+
+    See Also
+    --------
+    make_privacy_scorer : The advantage as a scorer, for ``GridSearchCV``.
+
+    Examples
+    --------
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> from skinvert.datasets import make_sensitive_classification
+    >>> from skinvert.defenses import LabelOnly, privacy_utility
+    >>> X, y = make_sensitive_classification(600, leak=2, label_noise=0.2,
+    ...                                      random_state=0)
+    >>> table = privacy_utility(
+    ...     X, y, sensitive=0, attacks=["FredriksonInversion"], max_victims=100,
+    ...     defenses={"none": None,
+    ...               "label only": lambda t: LabelOnly(FrozenEstimator(t))})
+    >>> list(table["defense"])
+    ['none', 'label only']
+    >>> bool((table["accuracy"][0] == table["accuracy"][1]))
+    True
+    >>> a = table["FredriksonInversion:members"]
+    >>> bool(a[1] < a[0])
+    True
+    """
+    pairs = _settings(defenses)
+    if target is not None and members is None:
+        raise ValueError(
+            "target is a fitted model: pass members= (a boolean mask, or the "
+            "positions, of the records of X it was trained on)."
+        )
+    if member_fraction + aux_fraction >= 1:
+        raise ValueError(
+            f"member_fraction={member_fraction} and aux_fraction={aux_fraction} sum "
+            "to 1 or more, which leaves no non-members; lower them (e.g. 0.5, 0.25)."
+        )
+    seed = int(check_random_state(random_state).randint(_SEED_MAX))
+    label_name = getattr(y, "name", None)
+    X, y, s, mask, _, notes = check_data(X, y, sensitive, members)
+    if label_name is not None:
+        y = import_optional("pandas").Series(y, name=label_name)
+    if mask is None:
+        n = len(s)
+        rows, _, _ = split(s, round(member_fraction * n), round(aux_fraction * n), seed)
+        mask = np.zeros(n, dtype=bool)
+        mask[rows] = True
+    if target is None and any(not _trains(setting) for _, setting in pairs):
+        target = make_target(model, X, random_state=seed, n_jobs=n_jobs)
+        target.fit(take(X, np.flatnonzero(mask)), np.asarray(y)[mask])
+    common = {
+        "sensitive": sensitive,
+        "members": mask,
+        "attacks": attacks,
+        "label_known": label_known,
+        "aux_fraction": aux_fraction,
+        "max_victims": max_victims,
+        "random_state": seed,
+        "n_jobs": n_jobs,
+        "n_bootstrap": n_bootstrap,
+    }
+    audits, table, attack_names = {}, [], []
+    for name, setting in pairs:
+        if _trains(setting):
+            result = audit(X, y, model=setting, **common)
+        elif setting is None:
+            result = audit(X, y, target=target, **common)
+        elif hasattr(setting, "fit"):
+            result = audit(X, y, target=setting, **common)
+        else:
+            result = audit(X, y, target=target, target_wrapper=setting, **common)
+        result.notes = notes + result.notes
+        audits[name] = result
+        table.append(_row(name, result, attack_names))
+    columns = ["defense", "target", "accuracy", "train_accuracy"]
+    columns += [f"{kind}:{p}" for kind in ("baseline", "best") for p in POPULATIONS]
+    columns += [f"{a}:{p}" for a in attack_names for p in POPULATIONS]
+    table = _as_table(table, columns)
+    return (table, audits) if return_audits else table
+
+
+def _trains(setting):
+    """Whether the setting is an unfitted estimator, trained on the members."""
+    return setting is not None and hasattr(setting, "fit") and not _is_ready(setting)
+
+
+# ------------------------------------------------------------- the scorer
+def _cut(s, train_size, seed):
+    """Two sorted position arrays, stratified on ``s`` when it can be."""
+    rows = np.arange(len(s))
+    try:
+        first, second = train_test_split(
+            rows, train_size=train_size, stratify=s, random_state=seed
+        )
+    except ValueError:  # a value too rare to stratify, or a continuous attribute
+        first, second = train_test_split(rows, train_size=train_size, random_state=seed)
+    return np.sort(first), np.sort(second)
+
+
+class _PrivacyScorer:
+    """``scorer(defended_target, X, y)``: an attack's advantage on ``X``'s records."""
+
+    def __init__(self, attack, sensitive, label_known, aux, metric, seed, n_jobs):
+        self.attack, self.sensitive, self.label_known = attack, sensitive, label_known
+        self.aux, self.metric, self.seed, self.n_jobs = aux, metric, seed, n_jobs
+
+    def _view(self, X, y, label_name):
+        if not self.label_known:
+            return X, None
+        return attacker_view(X, y, label_name)
+
+    def __call__(self, estimator, X, y):
+        label_name = getattr(y, "name", None)
+        X, y, s, _, position, _ = check_data(X, y, self.sensitive, None)
+        view, label = self._view(X, y, label_name)
+        if self.aux is None:
+            attacker, victims = _cut(s, 0.5, self.seed)
+            aux_view, s_aux = take(view, attacker), s[attacker]
+            view, s = take(view, victims), s[victims]
+        else:
+            X_aux, y_aux, s_aux, _, _, _ = check_data(*self.aux, self.sensitive, None)
+            aux_view, _ = self._view(X_aux, y_aux, label_name)
+        config = {
+            "sensitive": self.sensitive,
+            "label": label,
+            "seed": self.seed,
+            "n_jobs": self.n_jobs,
+        }
+        fitted, skipped = fit_attacks([self.attack], estimator, aux_view, s_aux, config)
+        if len(fitted) < 2:
+            why = skipped[0] if skipped else "it is the imputation baseline itself."
+            raise ValueError(f"The privacy scorer's attack did not run: {why}")
+        rows, _, failed = _evaluate(fitted, view, position, s, None, 0.1)
+        if failed:
+            raise ValueError(f"The privacy scorer's attack failed: {failed[0]}")
+        return float(rows[1][self.metric] - rows[0][self.metric])
+
+    def __repr__(self):
+        name = self.attack if isinstance(self.attack, str) else _name(self.attack)
+        return (
+            f"make_privacy_scorer({name!r}, sensitive={self.sensitive!r}"
+            f", metric={self.metric!r})"
+        )
+
+
+@validate_params(
+    {
+        "attack": [str, HasMethods(["fit", "predict_proba"]), type],
+        "sensitive": [str, Integral],
+        "label_known": ["boolean"],
+        "aux": [tuple, None],
+        "metric": [StrOptions({"accuracy", "balanced_accuracy", "roc_auc"})],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_privacy_scorer(
+    attack,
+    *,
+    sensitive,
+    label_known=True,
+    aux=None,
+    metric="accuracy",
+    random_state=0,
+    n_jobs=None,
+):
+    """Make a scorer of an attack's advantage on a fitted, possibly defended, target.
+
+    The scorer ``scorer(estimator, X, y)`` attacks ``estimator`` (the target, as
+    fitted by ``GridSearchCV`` or ``cross_validate`` on a training fold) on the
+    records ``X`` with task labels ``y``, whose sensitive column is known to the
+    scorer. Without ``aux`` it fits the attack and the imputation baseline on one
+    half of the records (stratified on the sensitive value) and evaluates both on
+    the other half, the victims, whose sensitive values they never see; it
+    returns the attack's ``metric`` minus the baseline's: what the target gives
+    away beyond what is guessable without it. Higher means more leak, so use it
+    next to a utility scorer and refit on the utility (or with a callable
+    ``refit`` that caps the leak).
+
+    **Members and non-members.** On the held-out folds of a search, the victims
+    were not in the target's training set: the scorer measures the non-member
+    leak. The member leak is the same scorer on the training records:
+    ``GridSearchCV(..., return_train_score=True)`` reports it as
+    ``mean_train_<name>``. Pass ``aux=(X_aux, y_aux)``, records outside the
+    search's data, to fit the attack on them: every record the scorer sees is
+    then a victim, and on the training folds the attacker holds no training
+    record (without ``aux``, the attacker's half of a training fold is made of
+    members too).
+
+    Parameters
+    ----------
+    attack : str, attack class or attack estimator
+        The attack, by class name in :mod:`skinvert.attacks`, as a class, or as an
+        unfitted instance (its ``target``, ``sensitive`` and ``label`` are set by
+        the scorer; unset ``random_state`` and ``n_jobs`` too).
+    sensitive : str or int
+        The sensitive column of the target's input (a name for DataFrames, a
+        position for arrays).
+    label_known : bool, default=True
+        Whether the attacker knows the victims' task label (``y``).
+    aux : tuple (X_aux, y_aux), default=None
+        The attacker's auxiliary records, in the target's layout with their task
+        labels. Default: one half of the scored records.
+    metric : {"accuracy", "balanced_accuracy", "roc_auc"}, default="accuracy"
+        The metric whose difference with the baseline is returned.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the halving and the attacks; drawn once, so that every call of the
+        scorer is reproducible.
+    n_jobs : int, default=None
+        Parallel jobs of the attack's queries.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y) -> float``, the advantage (higher: more leak).
+
+    See Also
+    --------
+    privacy_utility : Every defense setting against every attack, in one table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skinvert.datasets import make_sensitive_classification
+    >>> from skinvert.defenses import RoundedConfidences, make_privacy_scorer
+    >>> X, y = make_sensitive_classification(900, leak=3, random_state=0)
+    >>> scoring = {"accuracy": "accuracy",
+    ...            "leak": make_privacy_scorer("FredriksonInversion", sensitive=0)}
+    >>> search = GridSearchCV(RoundedConfidences(LogisticRegression()),
+    ...                       {"decimals": [0, 1, 3]}, scoring=scoring,
+    ...                       refit="accuracy", cv=3).fit(X, y)
+    >>> search.cv_results_["mean_test_leak"].shape     # non-member leak per setting
+    (3,)
+    >>> search.best_params_       # rounding never changes the decision: a tie
+    {'decimals': 0}
+    """
+    _attack_classes([attack])  # an unknown name fails here, not in every fold
+    if aux is not None and len(aux) != 2:
+        raise ValueError(
+            f"aux must be a pair (X_aux, y_aux) of the attacker's records and their "
+            f"task labels; got a tuple of {len(aux)} items."
+        )
+    seed = int(check_random_state(random_state).randint(_SEED_MAX))
+    return _PrivacyScorer(attack, sensitive, label_known, aux, metric, seed, n_jobs)
