@@ -13,7 +13,14 @@ import io
 import sys
 import time
 
-from ._audit import COLUMNS, DEFAULT_MAX_VICTIMS, MODELS, POPULATIONS, audit
+from ._audit import (
+    COLUMNS,
+    DEFAULT_MAX_VICTIMS,
+    MODELS,
+    POPULATIONS,
+    audit,
+    make_target,
+)
 
 
 def _number(text, kind, option, low, high=None):
@@ -65,6 +72,27 @@ def _noisy(target, scale="0.1"):
     return NoisyConfidences(FrozenEstimator(target), scale=scale, random_state=0)
 
 
+def _private_model(X, epsilon="1"):
+    """A differentially private logistic regression in the target's place.
+
+    One-hot encoded categories and standardised numbers, as for the
+    ``logistic_regression`` target; the norm bound is the training records'
+    largest norm (:class:`~skinvert.defenses.DPLogisticRegression` warns that a
+    bound read from the data weakens the guarantee).
+    """
+    from .defenses import DPLogisticRegression
+
+    epsilon = _number(epsilon, float, "dp", 0.0)
+    if epsilon == 0:
+        raise ValueError("--defense dp:VALUE needs an epsilon above 0, got '0'")
+    model = DPLogisticRegression(epsilon=epsilon, random_state=0)
+    if X is None:  # a dry run: the value is checked
+        return model
+    pipeline = make_target("logistic_regression", X)
+    pipeline.steps[-1] = ("dplogisticregression", model)
+    return pipeline
+
+
 # Countermeasures ``--defense NAME[:VALUE]`` applies to the trained target before
 # the attacks run: name -> callable(fitted_target[, value]) returning the model the
 # attacker queries (``value`` is the text after the colon).
@@ -74,12 +102,17 @@ DEFENSES = {
     "label": _label_only,
     "noise": _noisy,
 }
+# Countermeasures that train another model on the same members in the target's
+# place: name -> callable(records[, value]) returning the unfitted model.
+TRAINED_DEFENSES = {"dp": _private_model}
 _DEFENSE_HELP = (
     "countermeasure applied to the trained target before the attacks: "
     "round[:DECIMALS] (default 2), topk[:K] (default 1), label (label only), "
-    "noise[:SCALE] (noise on the log-confidences, default 0.1), none; repeat the "
-    "option or separate settings by commas. Each setting is audited on the same "
-    "records as the undefended target, and a privacy-utility table follows."
+    "noise[:SCALE] (noise on the log-confidences, default 0.1), or trained in its "
+    "place: dp[:EPSILON] (differentially private logistic regression, default 1); "
+    "none; repeat the option or separate settings by commas. Each setting is "
+    "audited on the same records as the undefended target, and a privacy-utility "
+    "table follows."
 )
 
 _AFFAIRS = {"sensitive": "affair", "label": "happy"}
@@ -211,22 +244,36 @@ def _defense_settings(text):
         if name == "none" and not value:
             settings.append(("none", None))
             continue
-        if name not in DEFENSES:
-            known = ", ".join([*sorted(DEFENSES), "none"])
+        registry = {**DEFENSES, **TRAINED_DEFENSES}
+        if name not in registry:
+            known = ", ".join([*sorted(registry), "none"])
             raise argparse.ArgumentTypeError(
                 f"unknown defense {spec!r}; known: {known}"
             )
         args = (value,) if value else ()
         try:  # a dry run checks the value now, not after training the target
-            DEFENSES[name](None, *args)
+            registry[name](None, *args)
         except (TypeError, ValueError) as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-        settings.append((spec, _wrapper(name, args)))
+        if name in TRAINED_DEFENSES:
+            settings.append((spec, _Trained(name, args)))
+        else:
+            settings.append((spec, _wrapper(name, args)))
     return settings
 
 
 def _wrapper(name, args):
     return lambda target: DEFENSES[name](target, *args)
+
+
+class _Trained:
+    """A trained defense, built once the records are known."""
+
+    def __init__(self, name, args):
+        self.name, self.args = name, args
+
+    def build(self, X):
+        return TRAINED_DEFENSES[self.name](X, *self.args)
 
 
 def _read_table(path):
@@ -295,7 +342,10 @@ def _run_audit(args):
         from .defenses import privacy_utility
 
         settings = {"none": None}
-        settings.update(pair for group in args.defense for pair in group)
+        for spec, setting in (pair for group in args.defense for pair in group):
+            if isinstance(setting, _Trained):
+                setting = setting.build(X)
+            settings[spec] = setting
         return privacy_utility(X, y, defenses=settings, return_audits=True, **options)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None

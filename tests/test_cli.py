@@ -12,6 +12,7 @@ import skinvert
 from skinvert import cli
 from skinvert.cli import main
 from skinvert.datasets import make_sensitive_classification
+from skinvert.defenses import PrivacyLeakWarning
 
 FAST = ["--max-victims", "60", "--n-bootstrap", "50"]
 
@@ -170,7 +171,9 @@ def test_defense_csv_has_one_row_per_setting_population_and_attack(table_csv, ca
         ("round:x", "--defense round:VALUE needs an integer 0 to 12, got 'x'"),
         ("topk:0", "--defense topk:VALUE needs an integer at least 1"),
         ("noise:-1", "--defense noise:VALUE needs a number at least 0.0"),
-        ("label,nope", "unknown defense 'nope'; known: label, noise, round, topk"),
+        ("dp:0", "--defense dp:VALUE needs an epsilon above 0"),
+        ("dp:-2", "--defense dp:VALUE needs a number at least 0.0"),
+        ("label,nope", "unknown defense 'nope'; known: dp, label, noise, round, topk"),
     ],
 )
 def test_bad_defense_exits_2_before_training(value, message, capsys):
@@ -178,3 +181,20 @@ def test_bad_defense_exits_2_before_training(value, message, capsys):
         main(["audit", "--defense", value])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_private_model_trained_in_the_targets_place(table_csv, capsys):
+    args = ["audit", "--data", str(table_csv), "--sensitive", "religion"]
+    args += ["--label", "outcome", "--model", "logistic_regression", *FAST]
+    args += ["--defense", "dp:0.01,dp:1000"]
+    with pytest.warns(PrivacyLeakWarning, match="data_norm=None"):
+        assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "target: Pipeline > DPLogisticRegression" in out
+    table = out[out.index("=== privacy-utility ===") :].splitlines()
+    header = next(i for i, line in enumerate(table) if line.startswith("defense"))
+    rows = [line.split() for line in table[header + 1 : header + 4]]
+    accuracy = {row[0]: float(row[1]) for row in rows}
+    # a tiny epsilon drowns the model in noise; a huge one leaves it as it was
+    assert accuracy["dp:0.01"] < accuracy["none"] - 0.1
+    assert abs(accuracy["dp:1000"] - accuracy["none"]) < 0.05
