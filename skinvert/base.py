@@ -6,6 +6,7 @@ completed records batch by batch, queries the target on each batch (optionally i
 parallel through joblib) and returns the answers as an ``(n, k, n_classes)`` array.
 """
 
+import contextvars
 import math
 from functools import reduce
 from numbers import Integral
@@ -18,11 +19,16 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .utils._dask import dask_aware, is_dask_collection
 from .utils._optional import import_optional, is_pandas_dataframe
 from .utils._validation import as_list, check_answers, check_target, resolve_column
 
 DEFAULT_BATCH_SIZE = 65536
 DEFAULT_MAX_CANDIDATES = 4096
+
+# Set while an attack answers its victims chunk by chunk: the chunk loop shows
+# the progress bar, so the target queries inside a chunk stay quiet.
+_CHUNKED = contextvars.ContextVar("skinvert_chunked", default=False)
 
 
 def _take_rows(X, rows):
@@ -251,7 +257,8 @@ def query_target(
             for batch, cands in batches
         )
     answers = _Answers(n)
-    for (a, _), part in zip(bounds, _progress(results, len(bounds), verbose)):
+    # The answers first: zip then exhausts them, which completes the progress bar.
+    for part, (a, _) in zip(_progress(results, len(bounds), verbose), bounds):
         answers.put(a, part)
     return answers.out
 
@@ -300,6 +307,52 @@ class _AttackerViewMixin:
         tags.input_tags.string = True
         tags.target_tags.required = True
         return tags
+
+    def _reject_dask(self, X, y):
+        """``fit`` takes in-memory auxiliary data, never a Dask collection."""
+        for name, value in (("X", X), ("y", y)):
+            if is_dask_collection(value):
+                raise TypeError(
+                    f"{type(self).__name__}.fit takes in-memory auxiliary data; "
+                    f"{name} is a Dask {type(value).__name__}. Fit on an in-memory "
+                    f"sample of it (e.g. {name}.compute(), or "
+                    "X.sample(frac=...).compute() with the matching y); predict, "
+                    "predict_proba and transform then take Dask collections of "
+                    "victims."
+                )
+
+    def _verbosity(self):
+        """``verbose`` for the target queries: 0 inside a chunk of victims."""
+        return 0 if _CHUNKED.get() else getattr(self, "verbose", 0)
+
+    def _by_chunks(self, X, infer):
+        """``infer(X)``, a chunk of victims at a time when they are many.
+
+        A chunk holds one batch of queries (four per job with ``n_jobs`` > 1), so the
+        completed records, the target's answers and the attack's intermediate
+        arrays are bounded by the batches whatever the number of victims; only
+        the output grows with it. The results are those of one call on all rows.
+        """
+        X = self._as_records(X)
+        n = X.shape[0]
+        per_victim = max(1, int(getattr(self, "queries_per_victim_", 1) or 1))
+        step = max(1, self.batch_size // per_victim)
+        jobs = max(1, effective_n_jobs(self.n_jobs))
+        if jobs > 1:  # a few batches per job, so that no job waits for the others
+            step *= 4 * jobs
+        if n <= step:
+            return infer(X)
+        bounds = [(start, min(start + step, n)) for start in range(0, n, step)]
+        token = _CHUNKED.set(True)
+        try:
+            parts = (infer(_take_rows(X, slice(a, b))) for a, b in bounds)
+            out = _Answers(n)
+            verbose = getattr(self, "verbose", 0)
+            for part, (a, _) in zip(_progress(parts, len(bounds), verbose), bounds):
+                out.put(a, np.asarray(part))
+        finally:
+            _CHUNKED.reset(token)
+        return out.out
 
     def _check_target(self):
         if self._target_method is not None or self.target is not None:
@@ -426,6 +479,7 @@ class _AttackerViewMixin:
             method=self._target_method,
             batch_size=self.batch_size,
             n_jobs=self.n_jobs,
+            verbose=self._verbosity(),
         )
 
     def _fill(self, records, values):
@@ -445,17 +499,21 @@ class _AttackerViewMixin:
         records[:, positions] = columns
         return records
 
+    @dask_aware
     def transform(self, X):
         """The victims' records in the target's layout, sensitive column(s) filled in.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_victims, n_columns)
+        X : array-like, DataFrame or Dask collection of shape (n_victims, n_columns)
             Victims in the attacker's view.
+            A Dask DataFrame or 2-D Dask array gives a lazy result of the same
+            kind, computed partition by partition, with X's partitions and index.
 
         Returns
         -------
         records : ndarray or DataFrame of shape (n_victims, n_target_features)
+            A lazy Dask DataFrame or array for Dask input.
         """
         check_is_fitted(self)
         inferred = self.predict(X)
@@ -529,6 +587,7 @@ class BaseInversion(
         "max_candidates": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -541,6 +600,7 @@ class BaseInversion(
         max_candidates=DEFAULT_MAX_CANDIDATES,
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
+        verbose=0,
     ):
         self.target = target
         self.sensitive = sensitive
@@ -549,6 +609,7 @@ class BaseInversion(
         self.max_candidates = max_candidates
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     # ---------------------------------------------------------------- fitting
     def _check_sensitive_values(self, s, n):
@@ -690,6 +751,7 @@ class BaseInversion(
         self : object
             The fitted attack.
         """
+        self._reject_dask(X, y)
         self._validate_params()
         if y is None:
             self._check_sensitive_values(y, 0)
@@ -709,20 +771,28 @@ class BaseInversion(
         """Subclass hook: learn from auxiliary records (default: nothing)."""
 
     # -------------------------------------------------------------- inference
+    @dask_aware
     def predict_proba(self, X):
         """Posterior over the candidates (``classes_``) for each victim.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_victims, n_columns)
+        X : array-like, DataFrame or Dask collection of shape (n_victims, n_columns)
             Victims in the attacker's view. The sensitive column's content is never
             read (it may be NaN or, in a DataFrame, absent).
+            A Dask DataFrame or 2-D Dask array gives a lazy result of the same
+            kind, computed partition by partition, with X's partitions and index.
 
         Returns
         -------
         proba : ndarray of shape (n_victims, n_candidates)
+            A lazy Dask array, or a Dask DataFrame with one column per class, for
+            Dask input.
         """
         check_is_fitted(self)
+        return self._by_chunks(X, self._posterior_of_chunk)
+
+    def _posterior_of_chunk(self, X):
         records, y_known = self._view(X, reset=False)
         labels = None if y_known is None else self._encode_label(y_known)
         scores = np.asarray(self._posterior(records, labels), dtype=float)
@@ -738,18 +808,23 @@ class BaseInversion(
         tied = proba >= top - 1e-12
         return np.argmax(np.where(tied, self.prior_ + 1.0, 0.0), axis=1)
 
+    @dask_aware
     def predict(self, X):
         """Inferred sensitive value(s) of each victim.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_victims, n_columns)
+        X : array-like, DataFrame or Dask collection of shape (n_victims, n_columns)
             Victims in the attacker's view.
+            A Dask DataFrame or 2-D Dask array gives a lazy result of the same
+            kind, computed partition by partition, with X's partitions and index.
 
         Returns
         -------
         s : ndarray of shape (n_victims,) or (n_victims, n_sensitive)
             One column per sensitive column when ``sensitive`` names several.
+            For Dask input, a lazy Dask array, or a Dask Series named after the
+            sensitive column (a Dask DataFrame for several).
         """
         best = self._best(self.predict_proba(X))
         if len(self.sensitive_indices_) == 1:

@@ -1,5 +1,7 @@
 """The target-access core (query_target) and the attack bases."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -7,6 +9,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
+import skinvert.attacks
 from skinvert.attacks import CSMIA, FredriksonInversion, ImputationBaseline
 from skinvert.attacks._continuous import FredriksonRegressor, ImputationRegressor
 from skinvert.base import query_target
@@ -103,6 +106,60 @@ def test_attack_results_independent_of_batch_size_and_n_jobs():
             attack.fit(view[:150], X[:150, 0]).predict_proba(view[150:]),
             reference.predict_proba(view[150:]),
         )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CSMIA",
+        "LOMIA",
+        "CombinedCSMIA",
+        "LearnedInversion",
+        "FredriksonLabelOnly",
+        "WhiteBoxTreeInversion",
+        "FredriksonRegressor",
+    ],
+)
+def test_victims_answered_in_chunks_as_in_one_piece(name):
+    """Many victims are answered a chunk at a time; the results do not change."""
+    X, y = _data(400)
+    X[:, 1] = np.round(X[:, 1], 1)  # a coarse continuous column for the regressor
+    view = np.column_stack([X, y])
+    target = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    cls = getattr(skinvert.attacks, name)
+    column = 1 if name == "FredriksonRegressor" else 0
+    method = "predict" if name == "FredriksonRegressor" else "predict_proba"
+
+    def run(**options):
+        attack = cls(target, sensitive=column, label=4, **options)
+        if "random_state" in attack.get_params():
+            attack.set_params(random_state=0)
+        attack.fit(view[:200], X[:200, column])
+        return getattr(attack, method)(view[200:])
+
+    reference = run(batch_size=10**6)
+    np.testing.assert_array_equal(run(batch_size=9), reference)
+    if name != "WhiteBoxTreeInversion":
+        np.testing.assert_array_equal(run(batch_size=9, n_jobs=2), reference)
+
+
+def test_working_memory_bounded_by_the_batch_not_the_victims():
+    X, y = _data(20_200)
+    view = np.column_stack([X, y])
+    target = LogisticRegression().fit(X, y)
+
+    def peak(batch_size):
+        attack = CSMIA(target, label=4, batch_size=batch_size)
+        attack.fit(view[:200], X[:200, 0])
+        tracemalloc.start()
+        start = tracemalloc.get_traced_memory()[0]
+        out = attack.predict_proba(view[200:])
+        used = tracemalloc.get_traced_memory()[1] - start - out.nbytes
+        tracemalloc.stop()
+        return used
+
+    # one piece: every completed record, answer and intermediate array at once
+    assert peak(256) < peak(10**6) / 5
 
 
 def _survey(n=300, seed=0):

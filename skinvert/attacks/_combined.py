@@ -193,6 +193,7 @@ class _CombinedInversion(BaseInversion):
         random_state=None,
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
+        verbose=0,
     ):
         super().__init__(
             target,
@@ -202,6 +203,7 @@ class _CombinedInversion(BaseInversion):
             max_candidates=max_candidates,
             batch_size=batch_size,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.imputer = imputer
         self.label_in_prior = label_in_prior

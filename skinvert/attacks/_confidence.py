@@ -32,6 +32,9 @@ _SHARED_PARAMETERS = """
     n_jobs : int, default=None
         Parallel jobs for the queries (joblib; ``None`` means 1). Any joblib
         backend set with :func:`joblib.parallel_config` is used, Dask's included.
+    verbose : int, default=0
+        If positive, show a progress bar over the query batches when there are
+        at least 4 (needs ``tqdm``, the ``progress`` extra).
 """
 
 _PRIOR_PARAMETER = """    prior : {"empirical", "uniform"}, default="empirical"
@@ -122,6 +125,7 @@ class FredriksonInversion(BaseInversion):
         prior="empirical",
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
+        verbose=0,
     ):
         super().__init__(
             target,
@@ -131,6 +135,7 @@ class FredriksonInversion(BaseInversion):
             max_candidates=max_candidates,
             batch_size=batch_size,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.prior = prior
 

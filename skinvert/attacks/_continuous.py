@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ..base import DEFAULT_BATCH_SIZE, _AttackerViewMixin, query_target
+from ..utils._dask import dask_aware
 from ..utils._optional import is_pandas_dataframe
 from ._confidence import _label_confidence
 from ._imputation import known_feature_table, make_default_imputer
@@ -32,6 +33,9 @@ _QUERY_PARAMETERS = """
     n_jobs : int, default=None
         Parallel jobs for the queries (joblib; ``None`` means 1). Any joblib
         backend set with :func:`joblib.parallel_config` is used, Dask's included.
+    verbose : int, default=0
+        If positive, show a progress bar over the query batches when there are
+        at least 4 (needs ``tqdm``, the ``progress`` extra).
 """
 
 _MODEL_PARAMETERS = """
@@ -80,6 +84,7 @@ class BaseContinuousInversion(
         "label": [str, Integral, None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -90,12 +95,14 @@ class BaseContinuousInversion(
         label=None,
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
+        verbose=0,
     ):
         self.target = target
         self.sensitive = sensitive
         self.label = label
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _check_values(self, y, n):
         name = type(self).__name__
@@ -147,6 +154,7 @@ class BaseContinuousInversion(
         self : object
             The fitted attack.
         """
+        self._reject_dask(X, y)
         self._validate_params()
         if y is None:
             self._check_values(y, 0)
@@ -162,19 +170,27 @@ class BaseContinuousInversion(
     def _fit(self, records, values, labels):
         """Subclass hook: learn from auxiliary records (default: nothing)."""
 
+    @dask_aware
     def predict(self, X):
         """Inferred sensitive value of each victim.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_victims, n_columns)
+        X : array-like, DataFrame or Dask collection of shape (n_victims, n_columns)
             Victims in the attacker's view.
+            A Dask DataFrame or 2-D Dask array gives a lazy result of the same
+            kind, computed partition by partition, with X's partitions and index.
 
         Returns
         -------
         values : ndarray of shape (n_victims,)
+            For Dask input, a lazy Dask array, or a Dask Series named after the
+            sensitive column.
         """
         check_is_fitted(self)
+        return self._by_chunks(X, self._estimate_chunk)
+
+    def _estimate_chunk(self, X):
         records, y_known = self._view(X, reset=False)
         labels = None if y_known is None else self._encode_label(y_known)
         return np.asarray(self._estimate(records, labels), dtype=np.float64)
@@ -313,6 +329,7 @@ class FredriksonRegressor(BaseContinuousInversion):
         estimate="mean",
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
+        verbose=0,
     ):
         super().__init__(
             target,
@@ -320,6 +337,7 @@ class FredriksonRegressor(BaseContinuousInversion):
             label=label,
             batch_size=batch_size,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.candidates = candidates
         self.n_candidates = n_candidates
@@ -458,6 +476,7 @@ class _ModelRegressor(BaseContinuousInversion):
         random_state=None,
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
+        verbose=0,
     ):
         super().__init__(
             target,
@@ -465,6 +484,7 @@ class _ModelRegressor(BaseContinuousInversion):
             label=label,
             batch_size=batch_size,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.estimator = estimator
         self.random_state = random_state
@@ -553,6 +573,7 @@ class LearnedInversionRegressor(_ModelRegressor):
             method="predict_proba",
             batch_size=self.batch_size,
             n_jobs=self.n_jobs,
+            verbose=self._verbosity(),
         )
 
     def _fit(self, records, values, labels):
@@ -602,6 +623,8 @@ class ImputationRegressor(_ModelRegressor):
     batch_size : int, default=65536
         Unused (no target queries); kept for a uniform interface.
     n_jobs : int, default=None
+        Unused; kept for a uniform interface.
+    verbose : int, default=0
         Unused; kept for a uniform interface.
 
     Attributes

@@ -142,8 +142,13 @@ class ImputationBaseline(BaseInversion):
     True
     """
 
+    # Never queries the target: no progress bar (``verbose``) to show.
     _parameter_constraints: dict = {
-        **BaseInversion._parameter_constraints,
+        **{
+            key: value
+            for key, value in BaseInversion._parameter_constraints.items()
+            if key != "verbose"
+        },
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
         "random_state": ["random_state"],
     }

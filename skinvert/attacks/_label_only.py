@@ -77,6 +77,7 @@ def answers_on_truth(attack, records, codes, method):
         method=method,
         batch_size=attack.batch_size,
         n_jobs=attack.n_jobs,
+        verbose=attack._verbosity(),
     )
     return answers[:, 0]
 
@@ -164,6 +165,7 @@ class FredriksonLabelOnly(BaseInversion):
         smoothing=1.0,
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
+        verbose=0,
     ):
         super().__init__(
             target,
@@ -173,6 +175,7 @@ class FredriksonLabelOnly(BaseInversion):
             max_candidates=max_candidates,
             batch_size=batch_size,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.smoothing = smoothing
 
@@ -311,6 +314,7 @@ class LOMIA(BaseInversion):
         random_state=None,
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
+        verbose=0,
     ):
         super().__init__(
             target,
@@ -320,6 +324,7 @@ class LOMIA(BaseInversion):
             max_candidates=max_candidates,
             batch_size=batch_size,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.estimator = estimator
         self.train_on = train_on

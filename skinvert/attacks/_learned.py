@@ -151,6 +151,7 @@ class LearnedInversion(BaseInversion):
         random_state=None,
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
+        verbose=0,
     ):
         super().__init__(
             target,
@@ -160,6 +161,7 @@ class LearnedInversion(BaseInversion):
             max_candidates=max_candidates,
             batch_size=batch_size,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.estimator = estimator
         self.output = output
@@ -236,6 +238,7 @@ class LearnedInversion(BaseInversion):
             method=self._target_method,
             batch_size=self.batch_size,
             n_jobs=self.n_jobs,
+            verbose=self._verbosity(),
         )
         table = self._table(records, labels, self._release(answers))
         proba = self.estimator_.predict_proba(table)

@@ -182,6 +182,7 @@ class WhiteBoxTreeInversion(BaseInversion):
             "        (bounds memory: ``batch_size * n_trees`` leaf indices).",
         )
         .replace("Parallel jobs for the queries", "Parallel jobs over the batches")
+        .replace(_SHARED_PARAMETERS[_SHARED_PARAMETERS.index("    verbose :") :], "")
         + _PRIOR_PARAMETER
         + _SHARED_ATTRIBUTES.replace(
             "Target queries (completed records) made per victim: ``n_candidates``.",
@@ -216,8 +217,14 @@ class WhiteBoxTreeInversion(BaseInversion):
     """
     )
 
+    # Reads the trees, never queries the target (no ``verbose`` progress bar), and
+    # has no ``max_candidates``: the constraints match the parameters.
     _parameter_constraints: dict = {
-        **BaseInversion._parameter_constraints,
+        **{
+            key: value
+            for key, value in BaseInversion._parameter_constraints.items()
+            if key not in ("max_candidates", "verbose")
+        },
         "prior": [StrOptions({"empirical", "uniform"})],
     }
 

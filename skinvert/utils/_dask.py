@@ -38,40 +38,64 @@ def is_dask_collection(X):
     return module in ("dask", "dask_expr") and hasattr(X, "__dask_graph__")
 
 
-def _n_outputs(attack):
-    """Number of target-layout columns ``transform`` returns."""
-    return attack.n_features_in_ - (attack.label_index_ is not None)
+def _is_regressor(attack):
+    """Attacks on a continuous attribute have no ``classes_``: float estimates."""
+    return not hasattr(attack, "classes_")
+
+
+def _value_columns(attack):
+    """The inferred values' possible values, one 1-D array per sensitive column."""
+    if _is_regressor(attack):
+        return [np.empty(0, dtype=np.float64)]
+    if len(attack.sensitive_indices_) > 1:
+        candidates = np.asarray(attack.candidates_)
+        return [candidates[:, j] for j in range(candidates.shape[1])]
+    return [np.asarray(attack.classes_)]
 
 
 def _value_dtype(attack):
-    """Dtype of the inferred values, and their number of columns (None if 1-D)."""
-    if not hasattr(attack, "classes_"):  # a regressor of a continuous attribute
+    """NumPy dtype of ``predict``'s result, and its number of columns (None: 1-D)."""
+    if _is_regressor(attack):
         return np.dtype(np.float64), None
     if len(attack.sensitive_indices_) > 1:
-        return attack.candidates_.dtype, len(attack.sensitive_indices_)
+        return np.asarray(attack.candidates_).dtype, len(attack.sensitive_indices_)
     return np.asarray(attack.classes_).dtype, None
 
 
+# ------------------------------------------------------------------ DataFrames
+def _records_meta(attack, X):
+    """Empty pandas frame of the victims' records in the target's layout."""
+    meta = attack._insert_absent(X._meta)  # a sensitive column may be left out
+    if attack.label_index_ is not None:
+        meta = meta.drop(columns=meta.columns[attack.label_index_])
+    return meta
+
+
 def _frame_meta(attack, method, X):
-    """The empty pandas object each partition of a DataFrame turns into."""
+    """The empty pandas object each partition of a DataFrame turns into.
+
+    Dtypes are those pandas infers for the inferred values (as ``transform``
+    gives them on an in-memory DataFrame); the partitions are cast to them.
+    """
     pd = import_optional("pandas", purpose="Dask DataFrames")
-    names = attack.get_feature_names_out()
-    sensitive = [names[i] for i in attack.sensitive_indices_]
-    index = X._meta.index
+    records = _records_meta(attack, X)
+    index = records.index
+    positions = attack.sensitive_indices_
+    sensitive = [records.columns[p] for p in positions]
     if method == "predict_proba":
         columns = pd.Index(list(attack.classes_), tupleize_cols=False)
         return pd.DataFrame(np.empty((0, len(columns))), columns=columns, index=index)
-    dtype, width = _value_dtype(attack)
+    dtypes = [pd.Series(values).dtype for values in _value_columns(attack)]
     if method == "predict":
-        if width is None:
-            return pd.Series(np.empty(0, dtype), name=sensitive[0], index=index)
-        return pd.DataFrame(np.empty((0, width), dtype), columns=sensitive, index=index)
-    dtypes = {
-        name: dtype if name in sensitive else X._meta.dtypes[name] for name in names
-    }
-    return pd.DataFrame(
-        {name: pd.Series(dtype=d) for name, d in dtypes.items()}, index=index
-    )
+        if len(sensitive) == 1:
+            return pd.Series(index=index, dtype=dtypes[0], name=sensitive[0])
+        return pd.DataFrame(
+            {j: pd.Series(index=index, dtype=d) for j, d in enumerate(dtypes)}
+        ).set_axis(pd.Index(sensitive, tupleize_cols=False), axis=1)
+    meta = records.copy()
+    for position, dtype in zip(positions, dtypes):
+        meta.isetitem(position, pd.Series(index=index, dtype=dtype))
+    return meta
 
 
 def _apply_frame(part, attack, method, meta):
@@ -79,16 +103,18 @@ def _apply_frame(part, attack, method, meta):
         return meta
     pd = import_optional("pandas", purpose="Dask DataFrames")
     out = getattr(attack, method)(part)
-    if method == "transform":
-        out = pd.DataFrame(out, columns=meta.columns)
-        out.index = part.index
-        return out.astype(meta.dtypes.to_dict(), copy=False)
     if isinstance(meta, pd.Series):
-        return pd.Series(out, index=part.index, name=meta.name, dtype=meta.dtype)
-    out = pd.DataFrame(out, index=part.index, columns=meta.columns)
-    return out.astype(meta.dtypes.to_dict(), copy=False)
+        return pd.Series(out, index=part.index, name=meta.name).astype(meta.dtype)
+    if not isinstance(out, pd.DataFrame):
+        out = pd.DataFrame(out)
+    out = out.set_axis(meta.columns, axis=1).set_axis(part.index, axis=0)
+    for j, dtype in enumerate(meta.dtypes):  # by position: names may repeat
+        if out.dtypes.iloc[j] != dtype:
+            out.isetitem(j, out.iloc[:, j].astype(dtype))
+    return out
 
 
+# ---------------------------------------------------------------------- arrays
 def _array_layout(attack, method, X):
     """(dtype, number of output columns or None for 1-D) of an array's result."""
     if method == "predict_proba":
@@ -96,9 +122,10 @@ def _array_layout(attack, method, X):
     dtype, width = _value_dtype(attack)
     if method == "predict":
         return dtype, width
-    if X.dtype.kind in "biuf" and dtype.kind in "biuf":
-        return np.result_type(X.dtype, dtype), _n_outputs(attack)
-    return np.dtype(object), _n_outputs(attack)
+    n_outputs = attack.n_features_in_ - (attack.label_index_ is not None)
+    if X.dtype.kind in "biuf" and dtype.kind in "biuf":  # as the records are filled
+        return np.result_type(X.dtype, dtype), n_outputs
+    return np.dtype(object), n_outputs
 
 
 def _apply_block(block, attack, method, dtype, width):
@@ -125,9 +152,16 @@ def map_blocks_predict(attack, method, X):
     result : dask.dataframe.Series, dask.dataframe.DataFrame or dask.array.Array
         Lazy, with the victims' partitions (rows) and index: for a DataFrame,
         ``predict`` gives a Series named after the sensitive column (a DataFrame
-        for several), ``predict_proba`` a DataFrame with one column per class,
-        ``transform`` a DataFrame in the target's layout; for an array, arrays of
-        the shapes the in-memory method returns.
+        with one column per sensitive column for several), ``predict_proba`` a
+        DataFrame with one column per class, ``transform`` a DataFrame in the
+        target's layout; for an array, arrays of the shapes and dtypes the
+        in-memory method returns.
+
+    Notes
+    -----
+    The attack enters the task graph once. On a distributed cluster each worker
+    gets a copy: state the target keeps across queries (a query counter or
+    budget) changes on the copies, not on the caller's object.
 
     Examples
     --------
@@ -151,16 +185,25 @@ def map_blocks_predict(attack, method, X):
             f"X is a {type(X).__name__}, not a Dask DataFrame or array; call "
             f"attack.{method}(X) directly."
         )
+    if method == "predict_proba" and _is_regressor(attack):
+        raise AttributeError(
+            f"{type(attack).__name__} infers a continuous attribute and has no "
+            "predict_proba."
+        )
+    kind = type(X)  # not X: a Delayed object answers any attribute lazily
+    is_frame = hasattr(kind, "map_partitions") and hasattr(kind, "columns")
+    is_array = hasattr(kind, "map_blocks") and hasattr(kind, "numblocks")
+    if not (is_frame or is_array) or (is_array and X.ndim != 2):
+        shape = f" with {X.ndim} dimension(s)" if is_array else ""
+        raise TypeError(
+            f"X is a Dask {type(X).__name__}{shape}; expected a Dask DataFrame or "
+            "a 2-D Dask array of victims (rows) by columns."
+        )
     dask = import_optional("dask", purpose="Dask collections")
     shared = dask.delayed(attack, pure=True)  # one graph node, shipped once per worker
-    if hasattr(X, "map_partitions"):
+    if is_frame:
         meta = _frame_meta(attack, method, X)
         return X.map_partitions(_apply_frame, shared, method, meta, meta=meta)
-    if getattr(X, "ndim", None) != 2:
-        raise ValueError(
-            f"X is a Dask {type(X).__name__} with {getattr(X, 'ndim', '?')} "
-            "dimensions; expected a 2-D array of victims (rows) by columns."
-        )
     if X.numblocks[1] != 1:
         X = X.rechunk({1: -1})
     dtype, width = _array_layout(attack, method, X)
