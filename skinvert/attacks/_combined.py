@@ -19,7 +19,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..base import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, BaseInversion, _take_rows
-from ._confidence import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS, _label_confidence
+from ._confidence import (
+    _SHARED_ATTRIBUTES,
+    _SHARED_PARAMETERS,
+    _label_confidence,
+    _top_class,
+)
 from ._imputation import known_feature_table, make_default_imputer
 from ._label_only import _LABEL_ONLY_PARAMETERS, output_codes
 
@@ -422,7 +427,7 @@ class CombinedFredrikson(_CombinedInversion):
 
     def _log_evidence(self, answers, labels, smoothing, model):
         if labels is None:
-            confidence = answers.max(axis=2)
+            confidence = _top_class(answers)[1]
         else:
             confidence = _label_confidence(answers, labels)
         c = answers.shape[2]
@@ -499,7 +504,7 @@ class CombinedCSMIA(CombinedFredrikson):
 
     def _finish(self, scores, answers, labels):
         q = _normalise(scores)
-        match = answers.argmax(axis=2) == labels[:, None]
+        match = _top_class(answers)[0] == labels[:, None]
         n_match = match.sum(axis=1, keepdims=True)
         on_match = np.where(match, q, 0.0)
         mass = on_match.sum(axis=1, keepdims=True)

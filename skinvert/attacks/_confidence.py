@@ -64,9 +64,42 @@ _SHARED_ATTRIBUTES = """
 """
 
 
+# Up to this many classes, a loop of whole-array operations over the classes beats
+# NumPy's reductions along a short last axis (the common binary case by far).
+_FEW_CLASSES = 16
+
+
 def _label_confidence(answers, labels):
-    """Confidence each completed record gets for the victim's known label."""
-    return np.take_along_axis(answers, labels[:, None, None], axis=2)[:, :, 0]
+    """Confidence each completed record gets for the victim's known label.
+
+    ``answers`` has shape (n, k, n_classes) and ``labels`` (n,) class positions.
+    """
+    n_classes = answers.shape[2]
+    if n_classes > _FEW_CLASSES:
+        return np.take_along_axis(answers, labels[:, None, None], axis=2)[:, :, 0]
+    out = answers[:, :, 0].copy()
+    for j in range(1, n_classes):
+        rows = labels == j
+        out[rows] = answers[rows, :, j]
+    return out
+
+
+def _top_class(answers):
+    """Position and confidence of each answer's top class (first one on ties).
+
+    The same as ``answers.argmax(axis=2)`` and ``answers.max(axis=2)``.
+    """
+    n_classes = answers.shape[2]
+    if n_classes > _FEW_CLASSES:
+        return answers.argmax(axis=2), answers.max(axis=2)
+    top = answers[:, :, 0].copy()
+    position = np.zeros(top.shape, dtype=np.intp)
+    for j in range(1, n_classes):
+        column = answers[:, :, j]
+        better = column > top
+        np.copyto(top, column, where=better)
+        position[better] = j
+    return position, top
 
 
 class FredriksonInversion(BaseInversion):
@@ -142,7 +175,7 @@ class FredriksonInversion(BaseInversion):
     def _posterior(self, records, labels):
         answers = self._query(records)
         if labels is None:
-            confidence = answers.max(axis=2)
+            confidence = _top_class(answers)[1]
         else:
             confidence = _label_confidence(answers, labels)
         if self.prior == "uniform":
@@ -195,7 +228,11 @@ class CSMIA(BaseInversion):
 
     def _posterior(self, records, labels):
         answers = self._query(records)
-        reproduces = answers.argmax(axis=2) == labels[:, None]
-        label_confidence = _label_confidence(answers, labels)
-        top_confidence = answers.max(axis=2)
-        return np.where(reproduces, 1.0 + label_confidence, 1.0 - top_confidence)
+        top_class, top_confidence = _top_class(answers)
+        # where the label is reproduced, its confidence is the top confidence:
+        # 1 + confidence in the label there, 1 - confidence in the top class elsewhere
+        np.negative(
+            top_confidence, out=top_confidence, where=top_class != labels[:, None]
+        )
+        top_confidence += 1.0
+        return top_confidence

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from ..base import DEFAULT_BATCH_SIZE, _AttackerViewMixin, query_target
 from ..utils._dask import dask_aware
 from ..utils._optional import is_pandas_dataframe
-from ._confidence import _label_confidence
+from ._confidence import _label_confidence, _top_class
 from ._imputation import known_feature_table, make_default_imputer
 
 _COMMON_PARAMETERS = """
@@ -216,7 +216,7 @@ def _cell_widths(nodes, low, high):
 def _confidence(answers, labels):
     """Confidence in the known label, or in the top class without one."""
     if labels is None:
-        return answers.max(axis=2)
+        return _top_class(answers)[1]
     return _label_confidence(answers, labels)
 
 
