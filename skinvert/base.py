@@ -16,6 +16,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -518,7 +519,11 @@ class _AttackerViewMixin:
         check_is_fitted(self)
         inferred = self.predict(X)
         records, _ = self._view(X, reset=False)
-        return self._fill(records, inferred)
+        # the output container chosen with set_output (the method is defined
+        # here, in a mixin that scikit-learn's automatic wrapping does not reach)
+        return _wrap_data_with_container(
+            "transform", self._fill(records, inferred), X, self
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns ``transform`` returns (the target's layout).

@@ -372,3 +372,20 @@ def test_sensitive_column_never_read_and_inputs_untouched(name):
     on_arrays = ATTACKS[name](array_target).set_params(sensitive=0, label=4)
     on_arrays.fit(array_view[:150], X[:150, 0]).transform(array_view[150:])
     np.testing.assert_array_equal(array_view, array_before)
+
+
+def test_set_output_pandas_turns_array_victims_into_a_frame():
+    pd = pytest.importorskip("pandas")
+    X, y = _data(200)
+    target = LogisticRegression().fit(X, y)
+    for attack in (
+        FredriksonInversion(target, sensitive=0),
+        FredriksonRegressor(target, sensitive=1),
+    ):
+        column = attack.sensitive
+        attack.fit(X[:100], X[:100, column])
+        plain = attack.transform(X[100:])
+        frame = attack.set_output(transform="pandas").transform(X[100:])
+        assert isinstance(plain, np.ndarray) and isinstance(frame, pd.DataFrame)
+        assert list(frame.columns) == list(attack.get_feature_names_out())
+        np.testing.assert_array_equal(frame.to_numpy(), plain)
