@@ -14,6 +14,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from skinvert.attacks import (
     CSMIA,
+    CombinedFredrikson,
     FredriksonInversion,
     FredriksonLabelOnly,
     FredriksonRegressor,
@@ -257,6 +258,28 @@ def test_joblib_dask_backend_runs_the_batches_on_the_workers(client, arrays):
     assert _query_calls(stream.data) == 3 + 19
     workers = set(client.scheduler_info()["workers"])
     assert {task["worker"] for task in stream.data} <= workers
+
+
+def test_combined_attack_cross_validates_on_the_workers(client, arrays):
+    view, target = arrays
+
+    def attack(**params):
+        return CombinedFredrikson(
+            target, sensitive=0, label=4, cv=3, random_state=0, **params
+        ).fit(view[:N_AUX], view[:N_AUX, 0])
+
+    serial = attack()
+    with (
+        distributed.get_task_stream(client) as stream,
+        joblib.parallel_config(backend="dask"),
+    ):
+        parallel = attack(n_jobs=-1)
+    assert len(stream.data) >= 3  # the folds ran on the workers
+    for key, values in serial.cv_results_.items():
+        np.testing.assert_array_equal(parallel.cv_results_[key], values)
+    np.testing.assert_array_equal(
+        parallel.predict_proba(view), serial.predict_proba(view)
+    )
 
 
 def test_dask_dataframe_victims_on_the_cluster(client, frames):

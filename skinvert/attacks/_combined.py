@@ -13,6 +13,7 @@ from itertools import product
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import check_random_state
@@ -293,26 +294,44 @@ class _CombinedInversion(BaseInversion):
         self.imputer_ = self._fit_imputer(tables[best[0]], codes)
         self._model_ = self._evidence_model(evidence, codes, labels, best[2])
 
+    def _fold(self, train, test, tables, evidence, codes, labels, smoothings):
+        """Held-out priors and log-evidence of one fold, for every grid value."""
+        k = len(self.classes_)
+        fallback = np.bincount(codes[train], minlength=k) / len(train)
+        priors = {}
+        for option, table in tables.items():
+            model = self._fit_imputer(_take_rows(table, train), codes[train])
+            priors[option] = self._impute(model, _take_rows(table, test), fallback)
+        train_labels = None if labels is None else labels[train]
+        test_labels = None if labels is None else labels[test]
+        log_evidence = {}
+        for smoothing in smoothings:
+            model = self._evidence_model(
+                evidence[train], codes[train], train_labels, smoothing
+            )
+            log_evidence[smoothing] = self._log_evidence(
+                evidence[test], test_labels, smoothing, model
+            )
+        return test, priors, log_evidence
+
     def _search(self, grid, folds, tables, evidence, codes, labels):
         """Score every grid point on the held-out folds; return the chosen index."""
         n, k = len(codes), len(self.classes_)
         priors = {o: np.empty((n, k)) for o in tables}
         log_evidence = {s: np.empty((n, k)) for _, _, s in grid}
-        lab = (lambda rows: None) if labels is None else (lambda rows: labels[rows])
-        for train, test in folds:
-            fallback = np.bincount(codes[train], minlength=k) / len(train)
-            for option, table in tables.items():
-                model = self._fit_imputer(_take_rows(table, train), codes[train])
-                priors[option][test] = self._impute(
-                    model, _take_rows(table, test), fallback
-                )
-            for s in log_evidence:
-                model = self._evidence_model(
-                    evidence[train], codes[train], lab(train), s
-                )
-                log_evidence[s][test] = self._log_evidence(
-                    evidence[test], lab(test), s, model
-                )
+        # the folds through joblib: threads here, or any backend the caller's
+        # joblib.parallel_config sets (Dask's included)
+        fold = delayed(self._fold)
+        smoothings = list(log_evidence)
+        folds_out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            fold(train, test, tables, evidence, codes, labels, smoothings)
+            for train, test in folds
+        )
+        for test, fold_priors, fold_evidence in folds_out:
+            for option, values in fold_priors.items():
+                priors[option][test] = values
+            for smoothing, values in fold_evidence.items():
+                log_evidence[smoothing][test] = values
         rows = np.arange(n)
         log_likelihood = np.empty((len(grid), n))
         accuracy = np.empty(len(grid))

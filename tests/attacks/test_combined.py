@@ -276,6 +276,26 @@ def test_cross_validation_is_deterministic_and_picks_from_the_grid():
     assert default.fit(view[400:600], s[400:600]).temperature_ in TEMPERATURES
 
 
+@pytest.mark.parametrize("cls", COMBINED)
+def test_folds_in_parallel_give_the_serial_fit(cls):
+    X, y, view = _data(5, n=800)
+    s = X[:, 0]
+    target = RandomForestClassifier(n_estimators=10, random_state=0).fit(
+        X[:400], y[:400]
+    )
+    serial, parallel = (
+        _attack(cls, target, X.shape[1], cv=3, n_jobs=n_jobs).fit(
+            view[400:600], s[400:600]
+        )
+        for n_jobs in (1, 2)
+    )
+    for key, values in serial.cv_results_.items():
+        np.testing.assert_array_equal(parallel.cv_results_[key], values)
+    np.testing.assert_array_equal(
+        parallel.predict_proba(view[600:]), serial.predict_proba(view[600:])
+    )
+
+
 def test_without_label_and_in_cross_val_score_with_frozen_target():
     X, y, view = _data(4, n=800)
     s = X[:, 0]
