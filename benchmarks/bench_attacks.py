@@ -1,10 +1,11 @@
-"""Time of every black-box attack over one ``predict_proba`` call on its queries.
+"""Time of every black-box attack over one target call on its queries.
 
-For each attack exported by :mod:`skinvert.attacks` that queries the target's
-``predict_proba``, fits it on auxiliary records, then times its inference on ``n``
-victims (``predict_proba`` for classifiers of the sensitive attribute, ``predict``
-for regressors) against one ``predict_proba`` over the same number of completed
-rows built beforehand (``n * queries_per_victim_``), and prints the ratio. Goals:
+For each attack exported by :mod:`skinvert.attacks` that queries the target
+(``predict_proba``, or ``predict`` for the label-only attacks), fits it on
+auxiliary records, then times its inference on ``n`` victims (``predict_proba``
+for classifiers of the sensitive attribute, ``predict`` for regressors) against
+one call of the same target method over the same number of completed rows built
+beforehand (``n * queries_per_victim_``), and prints the ratio. Goals:
 <= 1.2 for the ensembles, <= 2 for the logistic regression. An attack that also
 runs a model of its own (a learned attack) pays for it on top.
 
@@ -36,15 +37,15 @@ import skinvert.attacks
 
 
 def black_box_attacks(names=None):
-    """The exported attack classes that query the target's ``predict_proba``."""
+    """The exported attack classes that query the target, and the method they use."""
     found = []
     for name in skinvert.attacks.__all__:
         cls = getattr(skinvert.attacks, name)
         method = inspect.getattr_static(cls, "_target_method", None)
         if not isinstance(method, str):  # a property: decided per instance
             method = getattr(cls(), "_target_method", None)
-        if method == "predict_proba" and (names is None or name in names):
-            found.append(cls)
+        if method in ("predict_proba", "predict") and (names is None or name in names):
+            found.append((cls, method))
     return found
 
 
@@ -66,12 +67,12 @@ def main(argv=None):
         f"median of {args.repeats} interleaved repetitions"
     )
     header = f"{'attack':<28}{'target':<26}{'queries':>8}{'attack (s)':>12}"
-    print(header + f"{'predict (s)':>13}{'ratio':>8}{'goal':>7}")
+    print(header + f"{'target (s)':>13}{'ratio':>8}{'goal':>7}")
     failed = False
     for key in args.targets.split(","):
         name, make = TARGETS[key]
         target = make(0).fit(X_train, y_train)
-        for cls in attacks:
+        for cls, method in attacks:
             attack = cls(target, sensitive=0, label=label)
             try:
                 attack.fit(aux, s_aux.astype(float) if is_regressor(attack) else s_aux)
@@ -84,7 +85,7 @@ def main(argv=None):
             times = interleaved(
                 {
                     "attack": lambda infer=infer: infer(victims),
-                    "predict": lambda target=target, rows=rows: target.predict_proba(
+                    "predict": lambda t=target, m=method, rows=rows: getattr(t, m)(
                         rows
                     ),
                 },
