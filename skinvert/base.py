@@ -142,11 +142,32 @@ class _Answers:
         self.out[start : start + part.shape[0]] = part
 
 
-def _progress(results, total, verbose):
+def _spans(n, step):
+    """``(start, stop)`` of consecutive slices of ``step`` rows covering ``n``."""
+    return [(start, min(start + step, n)) for start in range(0, n, step)]
+
+
+def _progress(parts, batches, verbose):
+    """Yield ``parts``, with a progress bar over their ``batches`` (counts per part)."""
+    total = sum(batches)
     if not verbose or total < _PROGRESS_MIN_BATCHES:
-        return results
+        yield from parts
+        return
     tqdm = import_optional("tqdm.auto", purpose="the progress bar (verbose > 0)")
-    return tqdm.tqdm(results, total=total, unit="batch", desc="Querying the target")
+    with tqdm.tqdm(total=total, unit="batch", desc="Querying the target") as bar:
+        for part, count in zip(parts, batches):
+            yield part
+            bar.update(count)
+
+
+def _gather(parts, spans, n, verbose, batches=None):
+    """The ``parts`` written at their ``spans`` into one array of ``n`` rows."""
+    out = _Answers(n)
+    counts = [1] * len(spans) if batches is None else batches
+    # the parts first: zip then exhausts them, which completes the progress bar
+    for part, (start, _) in zip(_progress(parts, counts, verbose), spans):
+        out.put(start, np.asarray(part))
+    return out.out
 
 
 def query_target(
@@ -234,17 +255,13 @@ def query_target(
             _check_categories(X, columns, candidates.reshape(-1, len(columns)))
     k = 1 if candidates is None else candidates.shape[-2]
     n = X.shape[0]
-    step = max(1, int(batch_size) // k)
-    bounds = [(start, min(start + step, n)) for start in range(0, n, step)]
+    bounds = _spans(n, max(1, int(batch_size) // k))
     if not bounds:
         shape = (0, k) if candidates is not None else (0,)
         return np.empty(shape + ((n_classes,) if n_classes else ()))
     per_victim = candidates is not None and candidates.ndim == 3
     batches = (
-        (
-            _take_rows(X, slice(a, b)) if is_pandas_dataframe(X) else X[a:b],
-            candidates[a:b] if per_victim else candidates,
-        )
+        (_take_rows(X, slice(a, b)), candidates[a:b] if per_victim else candidates)
         for a, b in bounds
     )
     if len(bounds) == 1 or effective_n_jobs(n_jobs) == 1:
@@ -257,11 +274,7 @@ def query_target(
             delayed(_query_batch)(target, method, batch, columns, cands, n_classes)
             for batch, cands in batches
         )
-    answers = _Answers(n)
-    # The answers first: zip then exhausts them, which completes the progress bar.
-    for part, (a, _) in zip(_progress(results, len(bounds), verbose), bounds):
-        answers.put(a, part)
-    return answers.out
+    return _gather(results, bounds, n, verbose)
 
 
 def _check_categories(X, columns, candidates):
@@ -337,23 +350,20 @@ class _AttackerViewMixin:
         X = self._as_records(X)
         n = X.shape[0]
         per_victim = max(1, int(getattr(self, "queries_per_victim_", 1) or 1))
-        step = max(1, self.batch_size // per_victim)
+        batch = max(1, self.batch_size // per_victim)  # victims per batch
         jobs = max(1, effective_n_jobs(self.n_jobs))
-        if jobs > 1:  # a few batches per job, so that no job waits for the others
-            step *= 4 * jobs
+        # a few batches per job, so that no job waits for the others
+        step = batch * 4 * jobs if jobs > 1 else batch
         if n <= step:
             return infer(X)
-        bounds = [(start, min(start + step, n)) for start in range(0, n, step)]
+        bounds = _spans(n, step)
+        batches = [-(-(b - a) // batch) for a, b in bounds]
         token = _CHUNKED.set(True)
         try:
             parts = (infer(_take_rows(X, slice(a, b))) for a, b in bounds)
-            out = _Answers(n)
-            verbose = getattr(self, "verbose", 0)
-            for part, (a, _) in zip(_progress(parts, len(bounds), verbose), bounds):
-                out.put(a, np.asarray(part))
+            return _gather(parts, bounds, n, getattr(self, "verbose", 0), batches)
         finally:
             _CHUNKED.reset(token)
-        return out.out
 
     def _check_target(self):
         if self._target_method is not None or self.target is not None:

@@ -38,38 +38,28 @@ def _number(text, kind, option, low, high=None):
     return value
 
 
-def _rounded(target, decimals="2"):
-    from sklearn.frozen import FrozenEstimator
+def _output_defense(name, class_name, parameter=None, bounds=None, **fixed):
+    """``make(target[, value])``: the defense ``class_name`` around the frozen target.
 
-    from .defenses import RoundedConfidences
+    ``parameter`` takes the value after the colon, converted and checked against
+    ``bounds`` = (type, low, high, default text).
+    """
 
-    decimals = _number(decimals, int, "round", 0, 12)
-    return RoundedConfidences(FrozenEstimator(target), decimals=decimals)
+    def make(target, *value):
+        from sklearn.frozen import FrozenEstimator
 
+        from . import defenses
 
-def _top_k(target, k="1"):
-    from sklearn.frozen import FrozenEstimator
+        params = dict(fixed)
+        if parameter is not None:
+            kind, low, high, default = bounds
+            text = value[0] if value else default
+            params[parameter] = _number(text, kind, name, low, high)
+        elif value:
+            raise ValueError(f"--defense {name} takes no value, got {value[0]!r}")
+        return getattr(defenses, class_name)(FrozenEstimator(target), **params)
 
-    from .defenses import TopKConfidences
-
-    return TopKConfidences(FrozenEstimator(target), k=_number(k, int, "topk", 1))
-
-
-def _label_only(target):
-    from sklearn.frozen import FrozenEstimator
-
-    from .defenses import LabelOnly
-
-    return LabelOnly(FrozenEstimator(target))
-
-
-def _noisy(target, scale="0.1"):
-    from sklearn.frozen import FrozenEstimator
-
-    from .defenses import NoisyConfidences
-
-    scale = _number(scale, float, "noise", 0.0)
-    return NoisyConfidences(FrozenEstimator(target), scale=scale, random_state=0)
+    return make
 
 
 def _private_model(X, epsilon="1"):
@@ -82,9 +72,9 @@ def _private_model(X, epsilon="1"):
     """
     from .defenses import DPLogisticRegression
 
-    epsilon = _number(epsilon, float, "dp", 0.0)
+    text, epsilon = epsilon, _number(epsilon, float, "dp", 0.0)
     if epsilon == 0:
-        raise ValueError("--defense dp:VALUE needs an epsilon above 0, got '0'")
+        raise ValueError(f"--defense dp:VALUE needs an epsilon above 0, got {text!r}")
     model = DPLogisticRegression(epsilon=epsilon, random_state=0)
     if X is None:  # a dry run: the value is checked
         return model
@@ -97,10 +87,14 @@ def _private_model(X, epsilon="1"):
 # the attacks run: name -> callable(fitted_target[, value]) returning the model the
 # attacker queries (``value`` is the text after the colon).
 DEFENSES = {
-    "round": _rounded,
-    "topk": _top_k,
-    "label": _label_only,
-    "noise": _noisy,
+    "round": _output_defense(
+        "round", "RoundedConfidences", "decimals", (int, 0, 12, "2")
+    ),
+    "topk": _output_defense("topk", "TopKConfidences", "k", (int, 1, None, "1")),
+    "label": _output_defense("label", "LabelOnly"),
+    "noise": _output_defense(
+        "noise", "NoisyConfidences", "scale", (float, 0.0, None, "0.1"), random_state=0
+    ),
 }
 # Countermeasures that train another model on the same members in the target's
 # place: name -> callable(records[, value]) returning the unfitted model.

@@ -124,3 +124,18 @@ def test_missing_tqdm_says_how_to_install_it(monkeypatch):
     regressor.set_params(verbose=1).fit(view, view[:, 1])  # fit does not query
     with pytest.raises(ImportError, match=r"'tqdm'.*skinvert\[progress\]"):
         regressor.predict(view)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_the_bar_counts_the_batches_whatever_the_jobs(capfd, n_jobs):
+    pytest.importorskip("tqdm")
+    view, target = _data()
+    attack = FredriksonInversion(
+        target, sensitive=0, label=3, batch_size=30, n_jobs=n_jobs, verbose=1
+    )
+    attack.fit(view, view[:, 0])
+    capfd.readouterr()
+    attack.predict(view)  # 120 victims x 3 candidates, 10 victims per batch
+    err = capfd.readouterr().err
+    assert "12/12" in err and err.count("Querying the target") >= 1
+    assert "13/" not in err and "/13" not in err

@@ -134,22 +134,48 @@ def _best_summary(rows, predictions, s_true, n_resamples, seed):
 
 
 # ---------------------------------------------------------------------- the audit
+# The parameters of the audit that privacy_utility shares, and their checks.
+SPLIT_CONSTRAINTS = {
+    "X": ["array-like"],
+    "y": ["array-like"],
+    "sensitive": [str, Integral],
+    "target": [HasMethods(["predict"]), None],
+    "members": ["array-like", None],
+    "model": [StrOptions(set(MODELS)), HasMethods(["fit", "predict"])],
+    "attacks": [list, tuple, None],
+    "label_known": ["boolean"],
+    "member_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "aux_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "max_victims": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state"],
+    "n_jobs": [Integral, None],
+    "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
+}
+
+
+def check_split(target, members, member_fraction, aux_fraction, n_jobs):
+    """Raise what the constraints cannot say about these parameters together."""
+    if member_fraction + aux_fraction >= 1:
+        raise ValueError(
+            f"member_fraction={member_fraction} and aux_fraction={aux_fraction} sum "
+            "to 1 or more, which leaves no non-members; lower them (e.g. 0.5, 0.25)."
+        )
+    if n_jobs == 0:
+        raise ValueError(
+            "n_jobs=0 means no worker; pass None or 1 (one job), a positive count, "
+            "or -1 (every core)."
+        )
+    if target is not None and members is None:
+        raise ValueError(
+            "target is a fitted model: pass members= (a boolean mask, or the "
+            "positions, of the records of X it was trained on) so that the audit "
+            "can tell its members from non-members."
+        )
+
+
 @validate_params(
     {
-        "X": ["array-like"],
-        "y": ["array-like"],
-        "sensitive": [str, Integral],
-        "target": [HasMethods(["predict"]), None],
-        "members": ["array-like", None],
-        "model": [StrOptions(set(MODELS)), HasMethods(["fit", "predict"])],
-        "attacks": [list, tuple, None],
-        "label_known": ["boolean"],
-        "member_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "aux_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "max_victims": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
-        "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
+        **SPLIT_CONSTRAINTS,
         "ppv_k": [Interval(Real, 0, 1, closed="right")],
         "target_wrapper": [callable, None],
     },
@@ -260,22 +286,7 @@ def audit(
     >>> result.rows["members"][0]["attack"]
     'ImputationBaseline'
     """
-    if member_fraction + aux_fraction >= 1:
-        raise ValueError(
-            f"member_fraction={member_fraction} and aux_fraction={aux_fraction} sum "
-            "to 1 or more, which leaves no non-members; lower them (e.g. 0.5, 0.25)."
-        )
-    if n_jobs == 0:
-        raise ValueError(
-            "n_jobs=0 means no worker; pass None or 1 (one job), a positive count, "
-            "or -1 (every core)."
-        )
-    if target is not None and members is None:
-        raise ValueError(
-            "target is a fitted model: pass members= (a boolean mask, or the "
-            "positions, of the records of X it was trained on) so that the audit "
-            "can tell its members from non-members."
-        )
+    check_split(target, members, member_fraction, aux_fraction, n_jobs)
     settings = {
         "sensitive": sensitive,
         "target": target,

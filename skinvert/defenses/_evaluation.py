@@ -13,7 +13,7 @@ import functools
 import inspect
 import io
 import math
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -21,13 +21,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
-    Interval,
     StrOptions,
     validate_params,
 )
 
-from .._audit import MODELS, POPULATIONS, audit, make_target
-from .._audit._core import _evaluate
+from .._audit import POPULATIONS, audit, make_target
+from .._audit._core import SPLIT_CONSTRAINTS, _evaluate, check_split
 from .._audit._data import attacker_view, check_data, split, take
 from .._audit._registry import _attack_classes, _name, fit_attacks
 from ..utils._optional import import_optional
@@ -176,21 +175,8 @@ def _row(name, result, attack_names):
 
 @validate_params(
     {
-        "X": ["array-like"],
-        "y": ["array-like"],
-        "sensitive": [str, Integral],
+        **SPLIT_CONSTRAINTS,
         "defenses": [dict, list, tuple],
-        "target": [HasMethods(["predict"]), None],
-        "members": ["array-like", None],
-        "model": [StrOptions(set(MODELS)), HasMethods(["fit", "predict"])],
-        "attacks": [list, tuple, None],
-        "label_known": ["boolean"],
-        "member_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "aux_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "max_victims": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
-        "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
         "return_audits": ["boolean"],
     },
     prefer_skip_nested_validation=True,
@@ -307,16 +293,7 @@ def privacy_utility(
     True
     """
     pairs = _settings(defenses)
-    if target is not None and members is None:
-        raise ValueError(
-            "target is a fitted model: pass members= (a boolean mask, or the "
-            "positions, of the records of X it was trained on)."
-        )
-    if member_fraction + aux_fraction >= 1:
-        raise ValueError(
-            f"member_fraction={member_fraction} and aux_fraction={aux_fraction} sum "
-            "to 1 or more, which leaves no non-members; lower them (e.g. 0.5, 0.25)."
-        )
+    check_split(target, members, member_fraction, aux_fraction, n_jobs)
     seed = int(check_random_state(random_state).randint(_SEED_MAX))
     label_name = getattr(y, "name", None)
     X, y, s, mask, _, notes = check_data(X, y, sensitive, members)
