@@ -28,7 +28,7 @@ from _common import (
     median,
 )
 
-from skinvert.base import DEFAULT_BATCH_SIZE, query_target
+from skinvert._query import DEFAULT_BATCH_SIZE, query_target
 
 
 def main(argv=None):

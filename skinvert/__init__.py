@@ -8,9 +8,10 @@ the target.
 
 from . import attacks, datasets, defenses, metrics
 from ._audit import AuditResult, audit
+from ._query import query_target
 from .attacks import *  # noqa: F403
 from .attacks import __all__ as _attack_names
-from .base import BaseInversion, query_target
+from .base import BaseInversion
 
 __version__ = "0.1.0"
 

@@ -10,9 +10,14 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 import skinvert.attacks
-from skinvert.attacks import CSMIA, FredriksonInversion, ImputationBaseline
-from skinvert.attacks._continuous import FredriksonRegressor, ImputationRegressor
-from skinvert.base import query_target
+from skinvert import query_target
+from skinvert.attacks import (
+    CSMIA,
+    FredriksonInversion,
+    FredriksonRegressor,
+    ImputationBaseline,
+    ImputationRegressor,
+)
 
 
 def _data(n=200, seed=0):

@@ -15,12 +15,6 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_params,
-)
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -32,6 +26,12 @@ from ..metrics import (
     attack_roc_auc,
     bootstrap_ci,
     ppv_at_k,
+)
+from ..utils._sklearn import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
 )
 from ._data import attacker_view, check_data, hide, split, take
 from ._registry import first_line, fit_attacks

@@ -1,15 +1,10 @@
 """Attribute inference (model inversion) attacks, one estimator per attack."""
 
 from ._combined import CombinedCSMIA, CombinedFredrikson, CombinedLabelOnly
-from ._confidence import CSMIA, FredriksonInversion
-from ._continuous import (
-    FredriksonRegressor,
-    ImputationRegressor,
-    LearnedInversionRegressor,
-)
-from ._imputation import ImputationBaseline
+from ._confidence import CSMIA, FredriksonInversion, FredriksonRegressor
+from ._imputation import ImputationBaseline, ImputationRegressor
 from ._label_only import LOMIA, FredriksonLabelOnly
-from ._learned import LearnedInversion
+from ._learned import LearnedInversion, LearnedInversionRegressor
 from ._whitebox import WhiteBoxTreeInversion
 
 __all__ = [

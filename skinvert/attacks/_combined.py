@@ -17,15 +17,12 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ..base import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, BaseInversion, _take_rows
-from ._confidence import (
-    _SHARED_ATTRIBUTES,
-    _SHARED_PARAMETERS,
-    _label_confidence,
-    _top_class,
-)
+from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, _take_rows
+from ..base import BaseInversion
+from ..utils._sklearn import HasMethods, Interval, StrOptions
+from ._confidence import _label_confidence, _top_class
+from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._imputation import known_feature_table, make_default_imputer
 from ._label_only import _LABEL_ONLY_PARAMETERS, output_codes
 

@@ -1,15 +1,27 @@
-"""The imputation baseline: what an attacker infers with no access to the target."""
+"""The imputation references: what an attacker infers with no access to the target.
+
+The categorical variant (a classifier of the sensitive value from the known
+features and label) and the continuous one (a regressor), side by side.
+"""
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.pipeline import make_pipeline
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OrdinalEncoder
-from sklearn.utils._param_validation import HasMethods
 
-from ..base import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, BaseInversion
+from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
+from ..base import BaseContinuousInversion, BaseInversion
 from ..utils._optional import is_pandas_dataframe
+from ..utils._sklearn import HasMethods
+from ._docstrings import (
+    _COMMON_ATTRIBUTES,
+    _MODEL_PARAMETERS,
+)
 
 
 def _is_numeric_column(values):
@@ -21,6 +33,16 @@ def _is_numeric_column(values):
     except (TypeError, ValueError):
         return False
     return True
+
+
+def missing_cells(values):
+    """Boolean mask of the missing cells (NaN or None) of an array."""
+    values = np.asarray(values)
+    if values.dtype.kind in "fc":
+        return np.isnan(values)
+    if values.dtype.kind == "O":
+        return np.not_equal(values, values) | np.equal(values, None)
+    return np.zeros(values.shape, dtype=bool)
 
 
 def known_feature_table(known, labels):
@@ -200,3 +222,147 @@ class ImputationBaseline(BaseInversion):
         full = np.zeros((n, len(self.classes_)))
         full[:, np.asarray(self.estimator_.classes_, dtype=int)] = proba
         return full
+
+
+def make_default_regressor(known, random_state=None):
+    """A gradient-boosting regressor with its categorical columns ordinal-encoded.
+
+    The regression counterpart of
+    :func:`~skinvert.attacks._imputation.make_default_imputer`.
+
+    Parameters
+    ----------
+    known : ndarray or DataFrame
+        Features the model will be fitted on (used to find the categorical
+        columns: non-numeric dtypes).
+    random_state : int, RandomState instance or None
+        Seed of the gradient boosting.
+
+    Returns
+    -------
+    estimator : regressor
+        An unfitted :class:`~sklearn.ensemble.HistGradientBoostingRegressor`
+        with early stopping on a held-out tenth of the data (a noisy numeric
+        target overfits without it), behind an ordinal encoder when some
+        columns are categorical.
+    """
+    classifier = make_default_imputer(known, random_state=random_state)
+    booster = HistGradientBoostingRegressor(
+        max_iter=100, early_stopping=True, random_state=random_state
+    )
+    if not isinstance(classifier, Pipeline):
+        return booster
+    booster.set_params(categorical_features=classifier[-1].categorical_features)
+    return make_pipeline(classifier[0], booster)
+
+
+class _ModelRegressor(BaseContinuousInversion):
+    """Shared parameters and fitting of the regressors built on an attack model."""
+
+    _parameter_constraints: dict = {
+        **BaseContinuousInversion._parameter_constraints,
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        sensitive=0,
+        label=None,
+        estimator=None,
+        random_state=None,
+        batch_size=DEFAULT_BATCH_SIZE,
+        n_jobs=None,
+        verbose=0,
+    ):
+        super().__init__(
+            target,
+            sensitive=sensitive,
+            label=label,
+            batch_size=batch_size,
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+        self.estimator = estimator
+        self.random_state = random_state
+
+    def _table(self, records, labels, answers=None):
+        """Attack-model inputs: known features, known label, released confidences."""
+        table = known_feature_table(self._known(records), labels)  # a new object
+        if not is_pandas_dataframe(table):
+            return table if answers is None else np.column_stack([table, answers])
+        for j in range(0 if answers is None else answers.shape[1]):
+            table[f"__confidence_{j}__"] = answers[:, j]
+        table.columns = [str(name) for name in table.columns]  # all names strings
+        return table
+
+    def _fit_model(self, table, values):
+        if self.estimator is None:
+            model = make_default_regressor(table, random_state=self.random_state)
+        else:
+            model = clone(self.estimator)
+        return model.fit(table, values)
+
+
+class ImputationRegressor(_ModelRegressor):
+    __doc__ = (
+        """Infer a continuous attribute from the known features alone, no target access.
+
+    The no-access baseline for a numeric sensitive attribute (Jayaraman & Evans,
+    CCS 2022): an ordinary regressor fitted on the auxiliary data predicts the
+    sensitive value from the other attributes and, when the threat model grants
+    it, the known task label. An attack's leak is its margin over this baseline.
+
+    Parameters
+    ----------
+    target : classifier, default=None
+        Not queried. When given, known labels are checked against its
+        ``classes_``; it may be left out.
+    sensitive : str or int, default=0
+        The sensitive column (name for DataFrames, position for arrays).
+    label : str or int, default=None
+        The column of ``X`` holding the known task label, used as a feature."""
+        + _MODEL_PARAMETERS
+        + """
+    batch_size : int, default=65536
+        Unused (no target queries); kept for a uniform interface.
+    n_jobs : int, default=None
+        Unused; kept for a uniform interface.
+    verbose : int, default=0
+        Unused; kept for a uniform interface.
+
+    Attributes
+    ----------
+    estimator_ : regressor or None
+        The fitted imputation model (None when there is no known feature: the
+        prediction is then ``prior_mean_``)."""
+        + _COMMON_ATTRIBUTES
+        + """
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinvert.attacks import ImputationRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 3))
+    >>> X[:, 0] = 2 * X[:, 1] + 0.1 * rng.normal(size=400)   # guessable
+    >>> baseline = ImputationRegressor(sensitive=0, random_state=0)
+    >>> baseline.fit(X[:200], X[:200, 0]).score(X[200:], X[200:, 0]) > 0.9
+    True
+    """
+    )
+
+    _target_method = None
+
+    def _fit(self, records, values, labels):
+        table = self._table(records, labels)
+        self.estimator_ = None
+        if table.shape[1] > 0:
+            self.estimator_ = self._fit_model(table, values)
+
+    def _estimate(self, records, labels):
+        if self.estimator_ is None:
+            return np.full(records.shape[0], self.prior_mean_)
+        return self.estimator_.predict(self._table(records, labels))

@@ -4,16 +4,16 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ..base import (
+from .._query import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_CANDIDATES,
-    BaseInversion,
     _take_rows,
     query_target,
 )
-from ._confidence import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
+from ..base import BaseInversion
+from ..utils._sklearn import HasMethods, Interval, StrOptions
+from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._imputation import known_feature_table, make_default_imputer
 
 

@@ -1,30 +1,31 @@
-"""Learned inversion: an attack model on the target's released answers."""
+"""Learned inversion: an attack model on the target's released answers.
+
+The categorical variant (a classifier of the sensitive value) and the continuous
+one (a regressor), side by side (Yang et al., CCS 2019; Song & Shmatikov, ICLR 2020).
+"""
 
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ..base import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_CANDIDATES,
-    BaseInversion,
-    query_target,
-)
+from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, query_target
+from ..base import BaseInversion
 from ..utils._optional import is_pandas_dataframe
-from ._imputation import known_feature_table, make_default_imputer
+from ..utils._sklearn import HasMethods, Interval, StrOptions
+from ._docstrings import (
+    _COMMON_ATTRIBUTES,
+    _COMMON_PARAMETERS,
+    _MODEL_PARAMETERS,
+    _QUERY_PARAMETERS,
+)
+from ._imputation import (
+    _ModelRegressor,
+    known_feature_table,
+    make_default_imputer,
+    missing_cells,
+)
 from ._label_only import answers_on_truth, output_codes, parameters_with_target
-
-
-def _missing(values):
-    """Boolean mask of the missing cells (NaN or None) of a 2-D array."""
-    values = np.asarray(values)
-    if values.dtype.kind in "fc":
-        return np.isnan(values)
-    if values.dtype.kind == "O":
-        return np.not_equal(values, values) | np.equal(values, None)
-    return np.zeros(values.shape, dtype=bool)
 
 
 class LearnedInversion(BaseInversion):
@@ -216,7 +217,7 @@ class LearnedInversion(BaseInversion):
         if is_pandas_dataframe(records):
             missing = records.iloc[:, positions].isna().to_numpy()
         else:
-            missing = _missing(records[:, positions])
+            missing = missing_cells(records[:, positions])
         n_missing = int(missing.any(axis=1).sum())
         if n_missing:
             raise ValueError(
@@ -245,3 +246,96 @@ class LearnedInversion(BaseInversion):
         full = np.zeros((n, len(self.classes_)))
         full[:, np.asarray(self.estimator_.classes_, dtype=int)] = proba
         return full
+
+
+class LearnedInversionRegressor(_ModelRegressor):
+    __doc__ = (
+        """Attack model on the target's released confidences (continuous attribute).
+
+    The attacker sees, for each victim, the confidences the target released on
+    the victim's true record (e.g. the answer a prediction service gave it),
+    along with the victim's known features and, optionally, its known label. An
+    attack model learns the sensitive value from these on the auxiliary records,
+    whose released answers the attacker simulates by querying the target on them
+    (one query per record). This is the attack-model approach to attribute
+    inference (Song & Shmatikov, ICLR 2020, "Overlearning reveals sensitive
+    attributes") applied to the target's released confidences, for a numeric
+    attribute.
+
+    Threat model: the target's released answer on each victim's true record. To
+    simulate that answer, this attack **reads the victim's sensitive column at
+    inference** (it is queried as is, never read otherwise); ``X`` must hold it.
+    In ``fit`` the column's content is ignored as everywhere: the answers are
+    simulated on the records completed with ``y``.
+
+    Parameters
+    ----------"""
+        + _COMMON_PARAMETERS
+        + _MODEL_PARAMETERS
+        + _QUERY_PARAMETERS
+        + """
+    Attributes
+    ----------
+    estimator_ : regressor
+        The fitted attack model; its inputs are the known features, the target's
+        confidences (one column per target class) and the known label.
+    target_classes_ : ndarray
+        The target's ``classes_``."""
+        + _COMMON_ATTRIBUTES
+        + """
+
+    See Also
+    --------
+    FredriksonRegressor : Queries each victim on a grid of candidate values.
+    ImputationRegressor : The reference that uses no access to the target.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skinvert.attacks import LearnedInversionRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(600, 4))
+    >>> y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    >>> target = RandomForestClassifier(random_state=0).fit(X[:300], y[:300])
+    >>> attack = LearnedInversionRegressor(target, sensitive=0, random_state=0)
+    >>> attack.fit(X[300:], X[300:, 0]).score(X[:300], X[:300, 0]) > 0.2
+    True
+    """
+    )
+
+    # Its threat model grants the target's answer on the victim's true record.
+    _reads_true_record = True
+
+    def _released(self, records):
+        return query_target(
+            self.target,
+            records,
+            method="predict_proba",
+            batch_size=self.batch_size,
+            n_jobs=self.n_jobs,
+            verbose=self._verbosity(),
+        )
+
+    def _fit(self, records, values, labels):
+        answers = self._released(self._fill(records, values))
+        self.estimator_ = self._fit_model(self._table(records, labels, answers), values)
+        self.queries_per_victim_ = 1
+
+    def _estimate(self, records, labels):
+        position = self.sensitive_indices_[0]
+        if is_pandas_dataframe(records):
+            column = records.iloc[:, position].to_numpy()
+        else:
+            column = records[:, position]
+        missing = missing_cells(column)
+        if missing.any():
+            raise ValueError(
+                f"{type(self).__name__} simulates the target's released answer on "
+                "each victim's true record, so it reads the sensitive column "
+                f"sensitive={self.sensitive!r} at inference; it is missing (NaN or "
+                f"absent) for {int(missing.sum())} victim(s). Pass X with the true "
+                "values, or use FredriksonRegressor, which never reads them."
+            )
+        answers = self._released(records)
+        return self.estimator_.predict(self._table(records, labels, answers))

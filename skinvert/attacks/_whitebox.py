@@ -7,12 +7,13 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
-from ..base import DEFAULT_BATCH_SIZE, BaseInversion, _complete, _take_rows
+from .._query import DEFAULT_BATCH_SIZE, _complete, _take_rows
+from ..base import BaseInversion
 from ..utils._optional import is_pandas_dataframe
-from ._confidence import _PRIOR_PARAMETER, _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
+from ..utils._sklearn import StrOptions
+from ._docstrings import _PRIOR_PARAMETER, _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 
 SUPPORTED_TREE_MODELS = (
     DecisionTreeClassifier,

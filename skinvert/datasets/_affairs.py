@@ -2,9 +2,10 @@
 
 import numpy as np
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions, validate_params
 
 from skinvert.utils._optional import import_optional
+
+from ..utils._sklearn import StrOptions, validate_params
 
 # Columns of the derived table, in order; ``label`` is removed from it to give
 # the features, so by default the sensitive ``affair`` is the last feature.

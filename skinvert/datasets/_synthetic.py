@@ -4,9 +4,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
 
 from skinvert.utils._optional import import_optional
+
+from ..utils._sklearn import Interval, validate_params
 
 
 def _check_sensitive_weights(sensitive_weights, n_sensitive_values):

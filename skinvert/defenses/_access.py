@@ -4,10 +4,10 @@ import threading
 from numbers import Integral
 
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples
 
+from ..utils._sklearn import HasMethods, Interval
 from ._base import BaseTargetWrapper, _wrapped_has
 
 

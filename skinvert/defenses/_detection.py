@@ -12,7 +12,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from .._audit._data import attacker_view, check_data, take
 from .._audit._registry import (
@@ -23,6 +22,7 @@ from .._audit._registry import (
     _why_not,
     first_line,
 )
+from ..utils._sklearn import HasMethods, Interval, validate_params
 from ._evaluation import _SEED_MAX, _as_table, _cut
 from ._monitor import MonitoredTarget
 

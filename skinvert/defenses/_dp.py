@@ -8,11 +8,11 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
+
+from ..utils._sklearn import Interval, LinearClassifierMixin, StrOptions
 
 # Bound on the second derivative of the logistic loss (objective perturbation).
 _LOGISTIC_CURVATURE = 0.25

@@ -19,17 +19,17 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    HasMethods,
-    StrOptions,
-    validate_params,
-)
 
 from .._audit import POPULATIONS, audit, make_target
 from .._audit._core import SPLIT_CONSTRAINTS, _evaluate, check_split
 from .._audit._data import attacker_view, check_data, split, take
 from .._audit._registry import _attack_classes, _name, fit_attacks
 from ..utils._optional import import_optional
+from ..utils._sklearn import (
+    HasMethods,
+    StrOptions,
+    validate_params,
+)
 from ._base import _is_ready
 
 _SEED_MAX = np.iinfo(np.int32).max

@@ -8,10 +8,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from ..utils._optional import is_pandas_dataframe
+from ..utils._sklearn import Interval, StrOptions
 from ._access import QueryCounter
 from ._base import cell_hashes
 

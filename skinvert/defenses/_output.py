@@ -6,9 +6,9 @@ import numpy as np
 from scipy.special import ndtri
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples
 
+from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ..utils._validation import check_answers
 from ._base import BaseTargetWrapper, row_hashes, splitmix64, uniform_from_hash
 

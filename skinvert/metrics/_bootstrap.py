@@ -13,12 +13,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
+
+from ..utils._sklearn import (
     Interval,
     StrOptions,
     validate_params,
 )
-
 from ._classification import (
     _identity,
     _prep_accuracy,

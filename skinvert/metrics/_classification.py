@@ -17,7 +17,8 @@ from numbers import Real
 
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.utils._param_validation import Options, validate_params
+
+from ..utils._sklearn import Options, validate_params
 
 # ----------------------------------------------------------------------------- inputs
 

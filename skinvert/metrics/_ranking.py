@@ -14,8 +14,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.utils._param_validation import Interval, validate_params
 
+from ..utils._sklearn import Interval, validate_params
 from ._classification import (
     _as_1d,
     _check_lengths,

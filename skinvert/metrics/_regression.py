@@ -10,8 +10,8 @@ a stronger attack); :func:`attack_r2` is higher-is-stronger (1 is exact recovery
 """
 
 import numpy as np
-from sklearn.utils._param_validation import validate_params
 
+from ..utils._sklearn import validate_params
 from ._classification import _as_1d, _check_lengths, _mean_of, _value
 
 

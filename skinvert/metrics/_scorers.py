@@ -11,13 +11,13 @@ itself (positive means the attack beats the baseline), errors included.
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import make_scorer
-from sklearn.utils._param_validation import (
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._sklearn import (
     HasMethods,
     StrOptions,
     validate_params,
 )
-from sklearn.utils.validation import check_is_fitted
-
 from ._bootstrap import METRICS, _sign, advantage
 from ._classification import (
     attack_accuracy,

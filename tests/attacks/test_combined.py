@@ -9,7 +9,6 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.utils._param_validation import InvalidParameterError
 
 from skinvert.attacks import CSMIA, FredriksonInversion, ImputationBaseline
 from skinvert.attacks._combined import (
@@ -20,6 +19,7 @@ from skinvert.attacks._combined import (
 )
 from skinvert.attacks._label_only import FredriksonLabelOnly
 from skinvert.datasets import make_sensitive_classification
+from skinvert.utils._sklearn import InvalidParameterError
 
 COMBINED = [CombinedFredrikson, CombinedCSMIA, CombinedLabelOnly]
 N = 1600

@@ -10,7 +10,7 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from skinvert.attacks._continuous import (
+from skinvert.attacks import (
     FredriksonRegressor,
     ImputationRegressor,
     LearnedInversionRegressor,

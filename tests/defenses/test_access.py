@@ -9,7 +9,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from skinvert.base import query_target
+from skinvert import query_target
 from skinvert.defenses import QueryBudget, QueryBudgetExceeded, QueryCounter
 
 _SPY_LOCK = threading.Lock()

@@ -7,7 +7,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
-from skinvert.base import query_target
+from skinvert import query_target
 from skinvert.defenses import (
     MonitoredTarget,
     QueryAlert,

@@ -10,16 +10,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
-from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
-from skinvert.base import query_target
+from skinvert import query_target
 from skinvert.defenses import (
     LabelOnly,
     NoisyConfidences,
     RoundedConfidences,
     TopKConfidences,
 )
+from skinvert.utils._sklearn import InvalidParameterError
 
 
 class TableTarget(ClassifierMixin, BaseEstimator):

@@ -1,0 +1,273 @@
+"""The attacker's view of the records, shared by every attack's estimator base."""
+
+import numpy as np
+from joblib import effective_n_jobs
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._query import _CHUNKED, _gather, _spans, _take_rows, query_target
+from .utils._dask import dask_aware, is_dask_collection
+from .utils._optional import is_pandas_dataframe
+from .utils._sklearn import _wrap_data_with_container
+from .utils._validation import as_list, check_target, resolve_column
+
+
+class _AttackerViewMixin:
+    """The attacker's view of the records, shared by every attack.
+
+    Turns ``X`` (the target's input columns plus, when ``label`` is set, one column
+    holding the known label) into records in the target's layout and known labels,
+    resolves ``sensitive`` and ``label``, checks the target, queries it through
+    :func:`query_target` and writes inferred values back into the records.
+    Categorical and continuous attacks both build on it.
+    """
+
+    _target_method = "predict_proba"
+    _needs_label = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.target_tags.required = True
+        return tags
+
+    def _reject_dask(self, X, y):
+        """``fit`` takes in-memory auxiliary data, never a Dask collection."""
+        for name, value in (("X", X), ("y", y)):
+            if is_dask_collection(value):
+                raise TypeError(
+                    f"{type(self).__name__}.fit takes in-memory auxiliary data; "
+                    f"{name} is a Dask {type(value).__name__}. Fit on an in-memory "
+                    f"sample of it (e.g. {name}.compute(), or "
+                    "X.sample(frac=...).compute() with the matching y); predict, "
+                    "predict_proba and transform then take Dask collections of "
+                    "victims."
+                )
+
+    def _verbosity(self):
+        """``verbose`` for the target queries: 0 inside a chunk of victims."""
+        return 0 if _CHUNKED.get() else getattr(self, "verbose", 0)
+
+    def _by_chunks(self, X, infer):
+        """``infer(X)``, a chunk of victims at a time when they are many.
+
+        A chunk holds one batch of queries (four per job with ``n_jobs`` > 1), so the
+        completed records, the target's answers and the attack's intermediate
+        arrays are bounded by the batches whatever the number of victims; only
+        the output grows with it. The results are those of one call on all rows.
+        """
+        X = self._as_records(X)
+        n = X.shape[0]
+        per_victim = max(1, int(getattr(self, "queries_per_victim_", 1) or 1))
+        batch = max(1, self.batch_size // per_victim)  # victims per batch
+        jobs = max(1, effective_n_jobs(self.n_jobs))
+        # a few batches per job, so that no job waits for the others
+        step = batch * 4 * jobs if jobs > 1 else batch
+        if n <= step:
+            return infer(X)
+        bounds = _spans(n, step)
+        batches = [-(-(b - a) // batch) for a, b in bounds]
+        token = _CHUNKED.set(True)
+        try:
+            parts = (infer(_take_rows(X, slice(a, b))) for a, b in bounds)
+            return _gather(parts, bounds, n, getattr(self, "verbose", 0), batches)
+        finally:
+            _CHUNKED.reset(token)
+
+    def _check_target(self):
+        if self._target_method is not None or self.target is not None:
+            self.target_classes_ = check_target(
+                self.target,
+                self._target_method or "predict",
+                attack_name=type(self).__name__,
+            )
+
+    def _as_records(self, X):
+        """Check ``X`` lightly; DataFrames and object arrays pass through untouched."""
+        if is_pandas_dataframe(X):
+            if X.shape[0] == 0:
+                raise ValueError(
+                    "Found array with 0 sample(s) (shape=(0, "
+                    f"{X.shape[1]})) while a minimum of 1 is required."
+                )
+            return X
+        return check_array(
+            X, dtype=None, ensure_all_finite=False, input_name="X", estimator=self
+        )
+
+    def _insert_absent(self, X):
+        """Insert the sensitive columns a DataFrame leaves out, filled with NaN."""
+        names = [s for s in as_list(self.sensitive) if isinstance(s, str)]
+        absent = [s for s in names if s not in X.columns]
+        if not absent:
+            return X
+        X = X.copy()
+        fitted_names = list(getattr(self, "feature_names_in_", []))
+        for name in absent:
+            position = fitted_names.index(name) if name in fitted_names else X.shape[1]
+            X.insert(min(position, X.shape[1]), name, np.nan)
+        return X
+
+    def _view(self, X, *, reset):
+        """Return (records in the target's layout, known labels or None)."""
+        X = self._as_records(X)
+        if is_pandas_dataframe(X):
+            X = self._insert_absent(X)
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        if reset:
+            self._resolve_columns(X)
+        if self.label_index_ is None:
+            return X, None
+        if is_pandas_dataframe(X):
+            y = X.iloc[:, self.label_index_].to_numpy()
+            records = X.drop(columns=X.columns[self.label_index_])
+        else:
+            y = X[:, self.label_index_]
+            records = np.delete(X, self.label_index_, axis=1)
+        return records, y
+
+    def _resolve_columns(self, X):
+        label = None
+        if self.label is not None:
+            label = resolve_column(self.label, X, param="label")
+        positions = [
+            resolve_column(s, X, param="sensitive") for s in as_list(self.sensitive)
+        ]
+        if label is not None and label in positions:
+            raise ValueError(
+                f"label={self.label!r} and sensitive={self.sensitive!r} name the same "
+                "column; the known label is a separate column of X."
+            )
+        if len(set(positions)) != len(positions):
+            raise ValueError(f"sensitive={self.sensitive!r} names a column twice.")
+        if self._needs_label and label is None:
+            raise ValueError(
+                f"{type(self).__name__} needs the victims' known task label: set "
+                "label= to the column of X that holds it."
+            )
+        self.label_index_ = label
+        shift = [int(label is not None and label < p) for p in positions]
+        self.sensitive_indices_ = [p - d for p, d in zip(positions, shift)]
+        n_target = X.shape[1] - (label is not None)
+        expected = getattr(self.target, "n_features_in_", None)
+        if expected is not None and expected != n_target:
+            raise ValueError(
+                f"X has {X.shape[1]} columns; without the label column that leaves "
+                f"{n_target}, but the target expects {expected} features. X must hold "
+                "the target's input columns (sensitive one included, any content) plus "
+                "the known label column when label= is set."
+            )
+
+    def _known(self, records):
+        """The known features: the target's columns without the sensitive ones."""
+        if is_pandas_dataframe(records):
+            return records.drop(columns=records.columns[self.sensitive_indices_])
+        return np.delete(records, self.sensitive_indices_, axis=1)
+
+    def _label_codes(self, y):
+        """Positions of the known labels in the target's ``classes_``."""
+        classes = self.target_classes_
+        order = np.argsort(classes)
+        found = np.searchsorted(classes, y, sorter=order)
+        found = np.clip(found, 0, len(classes) - 1)
+        codes = order[found]
+        unknown = classes[codes] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"Known labels {np.unique(np.asarray(y)[unknown])[:5].tolist()} are "
+                f"not among the target's classes_ {classes.tolist()}; the label column "
+                "must hold the task labels the target predicts."
+            )
+        return codes
+
+    def _encode_label(self, y_known):
+        if hasattr(self, "target_classes_"):
+            return self._label_codes(y_known)
+        return y_known
+
+    def _query(self, records, candidates=None):
+        """Query the target on ``records`` completed with ``candidates``.
+
+        ``candidates=None`` uses the fitted ``candidates_``; an array of shape
+        ``(n_victims, k, m)`` gives each victim its own candidates.
+        """
+        return query_target(
+            self.target,
+            records,
+            self.sensitive_indices_,
+            self.candidates_ if candidates is None else candidates,
+            method=self._target_method,
+            batch_size=self.batch_size,
+            n_jobs=self.n_jobs,
+            verbose=self._verbosity(),
+        )
+
+    def _fill(self, records, values):
+        """A copy of ``records`` with the sensitive column(s) set to ``values``."""
+        values = np.asarray(values)
+        columns = values.reshape(values.shape[0], -1)
+        positions = self.sensitive_indices_
+        if is_pandas_dataframe(records):
+            records = records.copy()
+            for j, position in enumerate(positions):
+                records.isetitem(position, columns[:, j])
+            return records
+        if records.dtype.kind in "biuf" and columns.dtype.kind in "biuf":
+            records = records.astype(np.result_type(records.dtype, columns.dtype))
+        else:
+            records = records.astype(object)
+        records[:, positions] = columns
+        return records
+
+    @dask_aware
+    def transform(self, X):
+        """The victims' records in the target's layout, sensitive column(s) filled in.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or Dask collection of shape (n_victims, n_columns)
+            Victims in the attacker's view.
+            A Dask DataFrame or 2-D Dask array gives a lazy result of the same
+            kind, computed partition by partition, with X's partitions and index.
+
+        Returns
+        -------
+        records : ndarray or DataFrame of shape (n_victims, n_target_features)
+            A lazy Dask DataFrame or array for Dask input.
+        """
+        check_is_fitted(self)
+        inferred = self.predict(X)
+        records, _ = self._view(X, reset=False)
+        # the output container chosen with set_output (the method is defined
+        # here, in a mixin that scikit-learn's automatic wrapping does not reach)
+        return _wrap_data_with_container(
+            "transform", self._fill(records, inferred), X, self
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns ``transform`` returns (the target's layout).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored unless it matches the fitted input names.
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            names = np.array(
+                [f"x{i}" for i in range(self.n_features_in_)], dtype=object
+            )
+        if input_features is not None and list(input_features) != list(names):
+            raise ValueError(
+                "input_features does not match the feature names seen in fit: "
+                f"{list(names)}."
+            )
+        if self.label_index_ is not None:
+            names = np.delete(names, self.label_index_)
+        return np.asarray(names, dtype=object)
