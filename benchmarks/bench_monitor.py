@@ -39,7 +39,7 @@ from sklearn.frozen import FrozenEstimator
 from skinvert.attacks import FredriksonInversion
 from skinvert.datasets import load_affairs, make_sensitive_classification
 from skinvert.defenses import MonitoredTarget, QueryMonitor, monitor_detection
-from skinvert.defenses._evaluation import format_rows
+from skinvert.evaluation._privacy_utility import format_rows
 
 REGRESSORS = ["FredriksonRegressor", "LearnedInversionRegressor"]
 

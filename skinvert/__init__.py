@@ -7,11 +7,11 @@ the target.
 """
 
 from . import attacks, datasets, defenses, metrics
-from ._audit import AuditResult, audit
 from ._query import query_target
 from .attacks import *  # noqa: F403
 from .attacks import __all__ as _attack_names
 from .base import BaseInversion
+from .evaluation import AuditResult, audit
 
 __version__ = "0.1.0"
 

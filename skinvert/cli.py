@@ -13,7 +13,7 @@ import io
 import sys
 import time
 
-from ._audit import (
+from .evaluation import (
     COLUMNS,
     DEFAULT_MAX_VICTIMS,
     MODELS,
@@ -333,7 +333,7 @@ def _run_audit(args):
     try:
         if not args.defense:
             return audit(X, y, **options)
-        from .defenses import privacy_utility
+        from .evaluation import privacy_utility
 
         settings = {"none": None}
         for spec, setting in (pair for group in args.defense for pair in group):
@@ -360,7 +360,7 @@ def _report(outcome, fmt):
     """The audit, or each defense setting's audit and the privacy-utility table."""
     if not isinstance(outcome, tuple):
         return outcome.format_table(fmt)
-    from .defenses._evaluation import _records, format_rows
+    from .evaluation._privacy_utility import _records, format_rows
 
     table, audits = outcome
     if fmt == "csv":  # every audit row, after its setting and the target's utility

@@ -5,15 +5,17 @@ Output defenses (:class:`RoundedConfidences`, :class:`TopKConfidences`,
 :class:`DPLogisticRegression` trains a differentially private model;
 :class:`QueryCounter` and :class:`QueryBudget` meter and cap access;
 :class:`QueryMonitor` and :class:`MonitoredTarget` flag query traffic that
-enumerates the values of one column. :func:`privacy_utility`,
-:func:`make_privacy_scorer` and :func:`monitor_detection` measure what they
-protect and what they cost.
+enumerates the values of one column. What they protect and what they cost is
+measured by :mod:`skinvert.evaluation` (:func:`~skinvert.evaluation.privacy_utility`,
+:func:`~skinvert.evaluation.make_privacy_scorer`,
+:func:`~skinvert.evaluation.monitor_detection`), which imports the defenses; the
+defenses import nothing above :mod:`skinvert.base` and :mod:`skinvert.utils`.
 """
 
+import importlib
+
 from ._access import QueryBudget, QueryBudgetExceeded, QueryCounter
-from ._detection import monitor_detection
 from ._dp import DPLogisticRegression, PrivacyLeakWarning
-from ._evaluation import make_privacy_scorer, privacy_utility
 from ._monitor import MonitoredTarget, QueryAlert, QueryMonitor, SuspiciousQueries
 from ._output import LabelOnly, NoisyConfidences, RoundedConfidences, TopKConfidences
 
@@ -31,7 +33,18 @@ __all__ = [
     "RoundedConfidences",
     "SuspiciousQueries",
     "TopKConfidences",
-    "make_privacy_scorer",
-    "monitor_detection",
-    "privacy_utility",
 ]
+
+# Kept importable from here, where they used to live; loaded on first use so that
+# importing the defenses never imports the evaluation package above them.
+_MOVED_TO_EVALUATION = ("make_privacy_scorer", "monitor_detection", "privacy_utility")
+
+
+def __getattr__(name):
+    if name in _MOVED_TO_EVALUATION:
+        return getattr(importlib.import_module("skinvert.evaluation"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_MOVED_TO_EVALUATION])

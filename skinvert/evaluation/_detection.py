@@ -13,8 +13,11 @@ import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
 
-from .._audit._data import attacker_view, check_data, take
-from .._audit._registry import (
+from ..defenses._monitor import MonitoredTarget
+from ..utils._sklearn import HasMethods, Interval, validate_params
+from ._data import attacker_view, check_data, take
+from ._privacy_utility import _SEED_MAX, _as_table, _cut
+from ._registry import (
     _attack_classes,
     _build,
     _is_white_box,
@@ -22,9 +25,6 @@ from .._audit._registry import (
     _why_not,
     first_line,
 )
-from ..utils._sklearn import HasMethods, Interval, validate_params
-from ._evaluation import _SEED_MAX, _as_table, _cut
-from ._monitor import MonitoredTarget
 
 _DETECTION_COLUMNS = [
     "attack",

@@ -67,7 +67,7 @@ def make_target(model, X, *, random_state=None, n_jobs=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from skinvert._audit import make_target
+    >>> from skinvert.evaluation import make_target
     >>> make_target("decision_tree", np.zeros((2, 3)), random_state=0)
     DecisionTreeClassifier(random_state=0)
     """

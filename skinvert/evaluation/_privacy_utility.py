@@ -20,17 +20,18 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from .._audit import POPULATIONS, audit, make_target
-from .._audit._core import SPLIT_CONSTRAINTS, _evaluate, check_split
-from .._audit._data import attacker_view, check_data, split, take
-from .._audit._registry import _attack_classes, _name, fit_attacks
+from ..defenses._base import _is_ready
 from ..utils._optional import import_optional
 from ..utils._sklearn import (
     HasMethods,
     StrOptions,
     validate_params,
 )
-from ._base import _is_ready
+from ._audit import SPLIT_CONSTRAINTS, _evaluate, audit, check_split
+from ._data import attacker_view, check_data, split, take
+from ._registry import _attack_classes, _name, fit_attacks
+from ._report import POPULATIONS
+from ._targets import make_target
 
 _SEED_MAX = np.iinfo(np.int32).max
 
@@ -277,7 +278,8 @@ def privacy_utility(
     --------
     >>> from sklearn.frozen import FrozenEstimator
     >>> from skinvert.datasets import make_sensitive_classification
-    >>> from skinvert.defenses import LabelOnly, privacy_utility
+    >>> from skinvert.defenses import LabelOnly
+    >>> from skinvert.evaluation import privacy_utility
     >>> X, y = make_sensitive_classification(600, leak=2, label_noise=0.2,
     ...                                      random_state=0)
     >>> table = privacy_utility(

@@ -13,12 +13,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
 import skinvert.attacks
-from skinvert._audit import COLUMNS, MODELS, audit, make_target
-from skinvert._audit import _report as report_module
-from skinvert._audit._targets import describe
 from skinvert.attacks import FredriksonInversion
 from skinvert.base import BaseInversion
 from skinvert.datasets import make_sensitive_classification
+from skinvert.evaluation import COLUMNS, MODELS, audit, make_target
+from skinvert.evaluation import _report as report_module
+from skinvert.evaluation._targets import describe
 
 FAST = {"max_victims": 80, "n_bootstrap": 100}
 TREE = {**FAST, "model": "decision_tree"}

@@ -1,41 +1,19 @@
-"""Measured effect of the defenses: privacy-utility tables, the privacy scorer,
-the monitor's detection rates."""
+"""Measured effect of the defenses: privacy-utility tables and the privacy scorer."""
 
 import numpy as np
 import pytest
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
 from skinvert.datasets import make_sensitive_classification
-from skinvert.defenses import (
-    DPLogisticRegression,
-    LabelOnly,
-    QueryMonitor,
-    RoundedConfidences,
-    make_privacy_scorer,
-    monitor_detection,
-    privacy_utility,
-)
-from skinvert.defenses._evaluation import format_rows
+from skinvert.defenses import DPLogisticRegression, LabelOnly, RoundedConfidences
+from skinvert.evaluation import make_privacy_scorer, privacy_utility
 
 pytest.importorskip("pandas")
 
 CONFIDENCE_ATTACKS = ["FredriksonInversion", "CSMIA"]
 FAST = {"max_victims": 250, "n_bootstrap": 20}
-
-
-@pytest.fixture(scope="module")
-def planted():
-    """Planted leak; an overfit forest trained on the first half (its members)."""
-    X, y = make_sensitive_classification(
-        n_samples=1000, leak=2, label_noise=0.2, random_state=0
-    )
-    members = np.zeros(len(y), dtype=bool)
-    members[np.random.RandomState(0).permutation(len(y))[:500]] = True
-    target = RandomForestClassifier(60, random_state=0).fit(X[members], y[members])
-    return X, y, members, target
 
 
 @pytest.fixture(scope="module")
@@ -218,47 +196,3 @@ def test_scorer_errors_name_the_problem(planted):
     blind = make_privacy_scorer("CSMIA", sensitive=0, label_known=False)
     with pytest.raises(ValueError, match="did not run: CSMIA skipped: needs the"):
         blind(target, X[:200], y[:200])
-
-
-def test_monitor_flags_enumeration_not_benign_traffic(planted):
-    X, y, members, target = planted
-    rng = np.random.RandomState(1)
-    traffic = X[rng.randint(0, len(X), 3000)]  # benign: records sampled
-    monitor = QueryMonitor(batch_size=50).fit(traffic[:1500])
-    rest = np.flatnonzero(~members)
-    table = monitor_detection(
-        target,
-        X[rest],
-        y[rest],
-        sensitive=0,
-        monitor=monitor,
-        benign=traffic[1500:],
-        attacks=[
-            *CONFIDENCE_ATTACKS,
-            "LOMIA",
-            "LearnedInversion",
-            "WhiteBoxTreeInversion",
-        ],
-        max_victims=100,
-    ).set_index("attack")
-    enumerating = [a for a in table.index if table.loc[a, "queries_per_victim"] == 2]
-    assert enumerating == [*CONFIDENCE_ATTACKS, "LOMIA"]
-    for attack in enumerating:
-        assert table.loc[attack, "batches"] == 4  # 100 victims x 2 candidates / 50
-        assert table.loc[attack, "detection_rate"] == 1.0
-        assert table.loc[attack, "column_accuracy"] == 1.0  # points at column 0
-    # one query per victim on the true record: no enumeration to see
-    assert table.loc["LearnedInversion", "detection_rate"] == 0.0
-    assert "structure" in table.loc["WhiteBoxTreeInversion", "note"]
-    assert table.loc["benign traffic", "batches"] == 30
-    assert table.loc["benign traffic", "detection_rate"] <= 0.05
-    text = format_rows(table.reset_index())
-    assert text.splitlines()[0].startswith("attack") and "benign traffic" in text
-
-
-def test_monitor_detection_needs_a_fitted_monitor(planted):
-    X, y, _, target = planted
-    with pytest.raises(ValueError, match="monitor is not fitted"):
-        monitor_detection(
-            target, X, y, sensitive=0, monitor=QueryMonitor(), benign=X[:100]
-        )

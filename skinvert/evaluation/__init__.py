@@ -1,0 +1,31 @@
+"""Evaluation: the audit, privacy-utility tables and query-monitor detection rates.
+
+:func:`audit` is what ``skinvert audit`` runs: members, auxiliary records and
+non-members in, every applicable attack against the strongest model-free
+reference out, per population and threat model. :func:`privacy_utility` audits
+each countermeasure setting on the same records, :func:`make_privacy_scorer` turns
+an attack's advantage into a scorer for ``GridSearchCV`` over defense parameters,
+and :func:`monitor_detection` measures how often a query monitor flags each attack.
+
+This package sits above the attacks and the defenses: it imports them, they never
+import it.
+"""
+
+from ._audit import DEFAULT_MAX_VICTIMS, audit
+from ._detection import monitor_detection
+from ._privacy_utility import make_privacy_scorer, privacy_utility
+from ._report import COLUMNS, POPULATIONS, AuditResult
+from ._targets import MODELS, make_target
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_MAX_VICTIMS",
+    "MODELS",
+    "POPULATIONS",
+    "AuditResult",
+    "audit",
+    "make_privacy_scorer",
+    "make_target",
+    "monitor_detection",
+    "privacy_utility",
+]
