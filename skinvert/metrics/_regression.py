@@ -6,12 +6,15 @@ bootstrap resample share one vectorised code path.
 
 Sign convention: :func:`attack_mae` and :func:`attack_rmse` are errors (lower means
 a stronger attack); :func:`attack_r2` is higher-is-stronger (1 is exact recovery,
-0 is no better than the mean of the victims' values, negative is worse).
+0 is no better than the mean of the victims' values, negative is worse), and so is
+:func:`attack_within_tolerance` (the share of victims disclosed within a margin).
 """
+
+from numbers import Real
 
 import numpy as np
 
-from ..utils._sklearn import validate_params
+from ..utils._sklearn import Interval, validate_params
 from ._classification import _as_1d, _check_lengths, _mean_of, _value
 
 
@@ -66,6 +69,13 @@ def _prep_r2(y_true, y_pred):
         return np.where(constant, np.where(residual == 0, 1.0, 0.0), r2)
 
     return evaluate
+
+
+def _prep_within_tolerance(y_true, y_pred, tolerance=0.1, relative=True):
+    y_true, y_pred = _values(y_true, y_pred)
+    bound = tolerance * np.abs(y_true) if relative else np.full_like(y_true, tolerance)
+    within = (np.abs(y_pred - y_true) <= bound).astype(np.float64)
+    return _mean_of(within)
 
 
 _PARAMS = {"y_true": ["array-like"], "y_pred": ["array-like"]}
@@ -147,3 +157,68 @@ def attack_r2(y_true, y_pred):
     0.5
     """
     return _value(_prep_r2, y_true, y_pred)
+
+
+@validate_params(
+    {
+        **_PARAMS,
+        "tolerance": [Interval(Real, 0, None, closed="left")],
+        "relative": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def attack_within_tolerance(y_true, y_pred, *, tolerance=0.1, relative=True):
+    """Share of victims whose value the attack inferred within a tolerance.
+
+    The "+/- p %" rule of statistical disclosure control: a published model
+    discloses a victim's numeric attribute when an attacker can infer it to
+    within ``p`` percent of its true value (SACRO-ML checks released models for
+    this). A victim counts as disclosed when ``|y_pred - y_true| <= tolerance *
+    |y_true|`` (``relative=True``) or ``<= tolerance`` (``relative=False``, in the
+    unit of the attribute). Higher is a stronger attack; compare it with a
+    baseline's through :func:`advantage`: an imputation that guesses values near
+    the typical one already "discloses" many victims.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_victims,)
+        True sensitive values.
+    y_pred : array-like of shape (n_victims,)
+        Values inferred by the attack.
+    tolerance : float, default=0.1
+        The margin: a fraction of the true value (0.1 is +/- 10 %) when
+        ``relative``, otherwise an absolute distance. ``0`` counts exact hits.
+    relative : bool, default=True
+        Whether ``tolerance`` is relative to ``|y_true|``. A relative margin
+        around a true value of 0 holds only the exact value 0; choose an
+        absolute one for attributes near or across 0.
+
+    Returns
+    -------
+    share : float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If the arrays are empty, of different lengths or hold NaN or infinite
+        values, or if ``tolerance`` is negative.
+    TypeError
+        If they do not hold numbers.
+
+    Examples
+    --------
+    >>> from skinvert.metrics import attack_within_tolerance
+    >>> attack_within_tolerance([30, 40, 50, 60], [32, 40, 58, 70])
+    0.5
+    >>> attack_within_tolerance([30, 40, 50, 60], [32, 40, 58, 70],
+    ...                         tolerance=8, relative=False)
+    0.75
+    """
+    return _value(
+        _prep_within_tolerance,
+        y_true,
+        y_pred,
+        tolerance=float(tolerance),
+        relative=bool(relative),
+    )
