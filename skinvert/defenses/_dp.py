@@ -6,15 +6,20 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from ..utils._sklearn import Interval, LinearClassifierMixin, StrOptions
+from ..utils._sklearn import (
+    Interval,
+    InvalidParameterError,
+    LinearClassifierMixin,
+    StrOptions,
+)
 
-# Bound on the second derivative of the logistic loss (objective perturbation).
+# Bound c on the second derivative of the logistic loss (objective perturbation).
 _LOGISTIC_CURVATURE = 0.25
 
 
@@ -63,6 +68,78 @@ def sample_ball_noise(rng, dim, scale):
     return rng.gamma(dim, scale) * direction / length if scale > 0 else 0 * direction
 
 
+def objective_perturbation_budget(epsilon, n, regularization, curvature=0.25):
+    r"""Noise budget and extra regulariser of objective perturbation.
+
+    Chaudhuri, Monteleoni and Sarwate (JMLR 2011, Theorem 9) show that
+    minimising :math:`J(w) + b^\top w / n + \tfrac{\Delta}{2}\|w\|^2`, with
+    :math:`J` regularised by :math:`\tfrac{\Lambda}{2}\|w\|^2` and :math:`b` of
+    density proportional to :math:`\exp(-\epsilon' \|b\| / 2)`, is
+    ``epsilon``-differentially private whenever
+
+    .. math::
+
+        \epsilon' + 2 \log\Bigl(1 + \frac{c}{n (\Lambda + \Delta)}\Bigr)
+        \le \epsilon, \qquad \Delta \ge 0, \ \epsilon' > 0:
+
+    the noise densities at neighbouring data sets differ by at most
+    :math:`e^{\epsilon'}` (the gradients of one record's loss differ by at most
+    2 in norm), and the Jacobians of the map from noise to model by at most
+    :math:`(1 + c / (n(\Lambda + \Delta)))^2`. Their Algorithm 2 takes
+    :math:`\Delta = 0` and
+    :math:`\epsilon' = \epsilon - \log(1 + 2c/(n\Lambda) + c^2/(n\Lambda)^2)`
+    when that is positive, and otherwise
+    :math:`\Delta = c / (n (e^{\epsilon/4} - 1)) - \Lambda`, which makes the
+    Jacobian term exactly :math:`\epsilon / 2`, and :math:`\epsilon' = \epsilon/2`.
+
+    This function takes the second branch whenever the first leaves
+    :math:`\epsilon' < \epsilon / 2`, not only when it leaves
+    :math:`\epsilon' \le 0`: there :math:`\Delta > 0` (because
+    :math:`2\log(1 + c/(n\Lambda)) > \epsilon/2` means
+    :math:`\Lambda < c/(n(e^{\epsilon/4} - 1))`), the condition above holds with
+    equality, and the noise is smaller (:math:`\epsilon/2` exceeds the first
+    branch's :math:`\epsilon'`). The two branches meet at
+    :math:`\epsilon' = \epsilon/2`, where :math:`\Delta = 0`, so noise and
+    regularisation both shrink continuously as ``epsilon`` grows.
+
+    Parameters
+    ----------
+    epsilon : float
+        Privacy budget (> 0) of one model.
+    n : int
+        Number of training records.
+    regularization : float
+        :math:`\Lambda` (> 0), strength of the regulariser
+        :math:`\tfrac{\Lambda}{2}\|w\|^2` of the mean loss.
+    curvature : float, default=0.25
+        Bound ``c`` on the loss's second derivative (1/4 for the logistic loss).
+
+    Returns
+    -------
+    epsilon_prime : float
+        Budget :math:`\epsilon'` of the noise; its norm follows
+        ``Gamma(dim, 2 / epsilon_prime)``.
+    extra_regularization : float
+        :math:`\Delta \ge 0`.
+
+    Examples
+    --------
+    >>> from skinvert.defenses._dp import objective_perturbation_budget
+    >>> eps_prime, delta = objective_perturbation_budget(1.0, 1000, 1e-3)
+    >>> round(eps_prime, 4), delta
+    (0.5537, 0.0)
+    >>> eps_prime, delta = objective_perturbation_budget(0.5, 1000, 1e-3)
+    >>> eps_prime, round(delta, 5)
+    (0.25, 0.00088)
+    """
+    ratio = curvature / (n * regularization)
+    epsilon_prime = epsilon - 2.0 * np.log1p(ratio)
+    if epsilon_prime >= epsilon / 2:
+        return float(epsilon_prime), 0.0
+    delta = curvature / (n * np.expm1(epsilon / 4)) - regularization
+    return epsilon / 2, float(max(delta, 0.0))
+
+
 def _loss_and_grad(w, Z, signs, strength, linear):
     """Mean logistic loss + strength/2 ||w||^2 + linear.w, and its gradient."""
     margins = signs * (Z @ w)
@@ -86,43 +163,59 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
 
     which is scikit-learn's ``C``-parametrised objective divided by ``C n``.
 
+    * ``method="objective"`` (objective perturbation, their Algorithm 2; the
+      default): minimise :math:`J(w) + b^\top w / n + \tfrac{\Delta}{2}\|w\|^2`
+      with :math:`b` of density proportional to :math:`\exp(-\epsilon'\|b\|/2)`
+      (norm :math:`\mathrm{Gamma}(D, 2/\epsilon')`, uniform direction), where
+      :math:`c = 1/4` and
+      :math:`\epsilon' = \epsilon - \log(1 + 2c/(n\Lambda) + c^2/(n\Lambda)^2)`,
+      :math:`\Delta = 0`; when this :math:`\epsilon'` falls below
+      :math:`\epsilon/2`, instead :math:`\Delta = c/(n(e^{\epsilon/4}-1)) - \Lambda`
+      and :math:`\epsilon' = \epsilon/2`. The paper switches only when
+      :math:`\epsilon' \le 0`; switching below :math:`\epsilon/2` is private
+      under the same theorem and adds less noise (derivation in
+      :func:`~skinvert.defenses._dp.objective_perturbation_budget`).
     * ``method="output"`` (output perturbation, their Algorithm 1): release
       :math:`w^* + b` where :math:`b` has density proportional to
-      :math:`\exp(-\tfrac{n \Lambda \epsilon}{2} \|b\|)`: its norm follows
-      :math:`\mathrm{Gamma}(D, 2 / (n \Lambda \epsilon))` (here ``2 C / epsilon``)
-      and its direction is uniform.
-    * ``method="objective"`` (objective perturbation, their Algorithm 2): with
-      :math:`c = 1/4` and
-      :math:`\epsilon' = \epsilon - \log(1 + 2c/(n\Lambda) + c^2/(n\Lambda)^2)`;
-      if :math:`\epsilon' \le 0`, add the regulariser
-      :math:`\tfrac{\Delta}{2}\|w\|^2` with
-      :math:`\Delta = c / (n (e^{\epsilon/4} - 1)) - \Lambda` and set
-      :math:`\epsilon' = \epsilon / 2`; then minimise
-      :math:`J(w) + b^\top w / n + \tfrac{\Delta}{2}\|w\|^2` with :math:`b` of
-      density proportional to :math:`\exp(-\epsilon' \|b\| / 2)`.
+      :math:`\exp(-\tfrac{n \Lambda \epsilon}{2} \|b\|)`, the minimiser's L2
+      sensitivity being :math:`2/(n\Lambda)`: its norm follows
+      :math:`\mathrm{Gamma}(D, 2 / (n \Lambda \epsilon))` (here ``2 C / epsilon``).
 
-    With this mapping of ``C`` the output-perturbation noise norm, about
-    ``D * 2 C / epsilon`` (``D`` weights), does not shrink as ``n`` grows: lower
-    ``C`` to trade fit for privacy. Objective perturbation's noise enters as
-    ``b / n`` and fades with ``n``.
+    Objective perturbation's noise enters as ``b / n`` and fades as ``n`` grows;
+    output perturbation's noise norm, about ``D * 2 C / epsilon`` (``D``
+    weights), does not, which makes it far less accurate at the same
+    ``epsilon`` (measured in ``benchmarks/bench_dp.py``).
 
     **Guarantee.** The released model (``coef_``, ``intercept_``) is
     ``epsilon``-differentially private with respect to neighbouring training sets
     of the same size that differ in one record, its features and its label (so it
     also covers label-level neighbours), under these assumptions:
 
-    * every record has L2 norm at most ``data_norm`` (records are clipped to it,
-      so this holds) and ``data_norm`` is chosen without looking at the data;
-      with ``data_norm=None`` it is the largest row norm of the training data, a
-      :class:`PrivacyLeakWarning` is issued and the guarantee does not hold;
-    * the loss is convex and differentiable with derivative bounded by 1 (and,
-      for objective perturbation, second derivative bounded by ``c = 1/4``):
-      true of the logistic loss on records in the unit ball;
-    * the minimiser is exact (the solver stops at ``tol``) and arithmetic is
-      exact (floating-point effects are not accounted for);
-    * ``n``, the set of class labels and the hyperparameters are public: choosing
-      ``C`` or ``epsilon`` by cross-validation on the same data spends privacy
-      that is not accounted for.
+    * every record has L2 norm at most ``data_norm`` and ``data_norm`` is chosen
+      without looking at the data. Rows with a larger norm are scaled down to
+      it, so after scaling by ``data_norm`` every row lies in the unit ball, as
+      both algorithms require. With ``data_norm=None`` the bound is the largest
+      row norm of the training data: a :class:`PrivacyLeakWarning` is issued and
+      the guarantee does not hold (the bound reveals a record's norm);
+    * the set of labels is known without the data: pass it as ``classes``.
+      With ``classes=None`` it is read from the training data, a
+      :class:`PrivacyLeakWarning` is issued and the guarantee does not hold: a
+      label held by one record appears in ``classes_`` and changes the model's
+      shape, which reveals that record with certainty;
+    * the loss is convex and differentiable with derivative bounded by 1 and,
+      for objective perturbation, doubly differentiable with second derivative
+      bounded by ``c = 1/4``; the regulariser is 1-strongly convex: true of the
+      logistic loss and the L2 penalty here, on records in the unit ball. (A
+      loss without a bounded second derivative, such as the hinge loss, would
+      not be covered by objective perturbation; only output perturbation would
+      apply. Such losses are not offered.)
+    * the minimiser is exact (the solver stops at ``tol``; a
+      :class:`~sklearn.exceptions.ConvergenceWarning` says when it did not) and
+      arithmetic is exact (floating-point effects are not accounted for);
+    * ``n`` and the hyperparameters are public. The default ``C=1.0`` is fixed
+      without the data and spends no privacy; choosing ``C`` or ``epsilon`` by
+      cross-validation on the same data spends privacy that is not accounted
+      for (tune on public data of the same kind instead).
 
     Records are scaled as :math:`z = x / R` (``R`` = ``data_norm``) after
     clipping to norm ``R``. The intercept is a constant feature inside the norm
@@ -135,15 +228,21 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
     Parameters
     ----------
     epsilon : float, default=1.0
-        Privacy budget (> 0) of the whole model.
+        Privacy budget of the whole model, finite and > 0 (``inf`` is refused:
+        a model without noise is :class:`~sklearn.linear_model.LogisticRegression`).
     C : float, default=1.0
         Inverse regularisation strength; :math:`\Lambda = 1 / (C n)` on the scaled
         records.
     data_norm : float, default=None
         Bound ``R`` on the records' L2 norm; rows with a larger norm are scaled
         down to it before training. ``None`` derives it from the data (warns).
-    method : {"output", "objective"}, default="output"
-        Output or objective perturbation.
+    method : {"objective", "output"}, default="objective"
+        Objective or output perturbation.
+    classes : array-like of shape (n_classes,), default=None
+        Every label the model may be trained on, known without the data (at
+        least two). Labels of this set absent from ``y`` still get a model, so
+        training sets that differ in one record give models of the same shape.
+        ``None`` reads the labels from ``y`` (warns).
     fit_intercept : bool, default=True
         Whether to fit an intercept (a constant feature inside the norm bound).
     max_iter : int, default=1000
@@ -160,15 +259,24 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (zeros when ``fit_intercept=False``).
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
-    noise_scale_ : float
-        Scale of the Gamma-distributed noise norm of each binary model
-        (``2 / (n Lambda epsilon_per_model_)`` for output perturbation,
-        ``2 / epsilon'`` for objective perturbation).
+        Class labels (sorted).
     epsilon_per_model_ : float
         Budget of each binary model: ``epsilon`` over the number of models.
+    regularization_ : float
+        :math:`\Lambda = 1 / (C n)`.
     extra_regularization_ : float
         :math:`\Delta` added by objective perturbation (0 otherwise).
+    epsilon_prime_ : float
+        Budget the noise is calibrated to: :math:`\epsilon'` for objective
+        perturbation, ``epsilon_per_model_`` for output perturbation.
+    sensitivity_ : float
+        L2 sensitivity the noise hides: 2 (bound on the change of the noise
+        vector that yields a given model) for objective perturbation,
+        :math:`2 / (n \Lambda)` (bound on the change of the minimiser) for
+        output perturbation.
+    noise_scale_ : float
+        Scale of the Gamma-distributed noise norm of each binary model:
+        ``sensitivity_ / epsilon_prime_``.
     data_norm_ : float
         The norm bound ``R`` used.
     n_iter_ : ndarray of shape (n_models,)
@@ -177,6 +285,17 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str
         Feature names seen in ``fit`` (DataFrames only).
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        From ``fit``, when a parameter is out of range: ``epsilon`` NaN, zero,
+        negative or infinite, ``C`` or ``data_norm`` not positive. These checks
+        run even inside a caller that skips scikit-learn's nested validation.
+    ValueError
+        From ``fit``, when ``classes`` has fewer than two or repeated labels,
+        when ``y`` holds a label outside ``classes``, or (``classes=None``)
+        when ``y`` holds one class only.
 
     See Also
     --------
@@ -187,10 +306,13 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
     >>> from sklearn.datasets import make_classification
     >>> from skinvert.defenses import DPLogisticRegression
     >>> X, y = make_classification(n_samples=500, random_state=0)
-    >>> model = DPLogisticRegression(epsilon=5.0, data_norm=10.0, random_state=0)
-    >>> model = model.fit(X, y)
-    >>> model.coef_.shape, model.noise_scale_
-    ((1, 20), 0.4)
+    >>> model = DPLogisticRegression(
+    ...     epsilon=0.5, data_norm=10.0, classes=[0, 1], random_state=0
+    ... ).fit(X, y)
+    >>> model.coef_.shape, model.epsilon_prime_, model.noise_scale_
+    ((1, 20), 0.25, 8.0)
+    >>> round(model.extra_regularization_, 5)
+    0.00176
     """
 
     _parameter_constraints: dict = {
@@ -198,6 +320,7 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
         "C": [Interval(Real, 0, None, closed="neither")],
         "data_norm": [Interval(Real, 0, None, closed="neither"), None],
         "method": [StrOptions({"output", "objective"})],
+        "classes": ["array-like", None],
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -210,7 +333,8 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
         epsilon=1.0,
         C=1.0,
         data_norm=None,
-        method="output",
+        method="objective",
+        classes=None,
         fit_intercept=True,
         max_iter=1000,
         tol=1e-8,
@@ -220,16 +344,87 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
         self.C = C
         self.data_norm = data_norm
         self.method = method
+        self.classes = classes
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
 
-    def _scaled(self, X):
-        """Clip rows to norm ``data_norm_`` and scale them into the unit ball."""
+    def _check_params(self):
+        """Validate the parameters whatever scikit-learn's configuration says.
+
+        ``_fit_context`` skips validation inside a caller's own fit (nested
+        validation); a privacy budget must never be trusted unchecked, so the
+        constraints are checked here on every fit.
+        """
+        epsilon = self.epsilon
+        if isinstance(epsilon, Real) and np.isposinf(epsilon):
+            raise InvalidParameterError(
+                "The 'epsilon' parameter of DPLogisticRegression must be a finite "
+                "float > 0; got inf, which would add no noise. For a non-private "
+                "model use sklearn.linear_model.LogisticRegression."
+            )
+        self._validate_params()
+
+    def _labels(self, y):
+        """The sorted label set and each record's code in it."""
+        if self.classes is None:
+            classes = np.unique(y)
+            if len(classes) < 2:
+                raise ValueError(
+                    "DPLogisticRegression needs samples of at least 2 classes in y, "
+                    f"but the data contains only one class: {classes.tolist()}. "
+                    "Pass classes= the set of possible labels to train anyway."
+                )
+            warnings.warn(
+                "classes=None: the set of labels is read from the training data "
+                f"({len(classes)} labels found). A label held by one record shows in "
+                "classes_ and changes the model's shape, so the epsilon-differential "
+                "privacy guarantee does not hold for it. Set classes to the possible "
+                "labels, known without the data.",
+                PrivacyLeakWarning,
+                stacklevel=3,
+            )
+            return classes, np.searchsorted(classes, y)
+        given = np.asarray(self.classes)
+        if given.ndim != 1:
+            raise ValueError(
+                "The 'classes' parameter of DPLogisticRegression must be a 1-d list "
+                f"of labels; got an array of shape {given.shape}."
+            )
+        classes = np.unique(given)
+        if len(classes) < 2 or len(classes) != len(given):
+            raise ValueError(
+                "The 'classes' parameter of DPLogisticRegression must hold at least "
+                f"2 distinct labels; got {given.tolist()}."
+            )
+        codes = np.searchsorted(classes, y)
+        found = codes < len(classes)
+        found[found] = classes[codes[found]] == y[found]
+        if not found.all():
+            unknown = np.unique(y[~found])[:5].tolist()
+            raise ValueError(
+                f"y holds labels that are not in classes={classes.tolist()}: "
+                f"{unknown}. Add them to classes."
+            )
+        return classes, codes
+
+    def _budget(self, n, n_models):
+        """Per-model budget, regularisers, noise budget, sensitivity."""
+        epsilon = float(self.epsilon) / n_models
+        lam = 1.0 / (float(self.C) * n)
+        if self.method == "objective":
+            eps_prime, delta = objective_perturbation_budget(
+                epsilon, n, lam, _LOGISTIC_CURVATURE
+            )
+            return epsilon, lam, delta, eps_prime, 2.0
+        return epsilon, lam, 0.0, epsilon, 2.0 / (n * lam)
+
+    def _scaled(self, X, data_norm):
+        """Clip rows to norm ``data_norm`` and scale them into the unit ball."""
         norms = np.linalg.norm(X, axis=1)
-        shrink = np.minimum(1.0, self.data_norm_ / np.maximum(norms, 1e-300))
-        Z = X * (shrink / self.data_norm_)[:, None]
+        shrink = np.minimum(1.0, data_norm / np.maximum(norms, 1e-300))
+        Z = X * (shrink / data_norm)[:, None]
         if self.fit_intercept:
             Z = np.hstack([Z, np.ones((Z.shape[0], 1))]) / np.sqrt(2.0)
         return Z
@@ -253,7 +448,6 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
             )
         return result.x, result.nit
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train the private model.
 
@@ -262,74 +456,70 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Training records (numeric).
         y : array-like of shape (n_samples,)
-            Labels (at least two classes).
+            Labels: at least two classes, or any labels of ``classes``.
 
         Returns
         -------
         self : object
             The fitted model.
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            When a parameter is out of range (``epsilon`` NaN, <= 0 or inf...).
+        ValueError
+            When ``classes`` or ``y`` are unusable (see the class docstring).
         """
+        self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "DPLogisticRegression needs samples of at least 2 classes in y, but "
-                f"the data contains only one class: {self.classes_.tolist()}."
-            )
+        classes, codes = self._labels(y)
         if self.data_norm is None:
             largest = float(np.linalg.norm(X, axis=1).max())
-            self.data_norm_ = largest if largest > 0 else 1.0
+            data_norm = largest if largest > 0 else 1.0
             warnings.warn(
                 "data_norm=None: the norm bound is taken from the training data "
-                f"(largest row norm {self.data_norm_:.4g}). The bound itself reveals "
+                f"(largest row norm {data_norm:.4g}). The bound itself reveals "
                 "a record's norm, so the epsilon-differential privacy guarantee does "
                 "not hold. Set data_norm to a bound known without the data.",
                 PrivacyLeakWarning,
                 stacklevel=2,
             )
         else:
-            self.data_norm_ = float(self.data_norm)
-        Z = self._scaled(X)
+            data_norm = float(self.data_norm)
+        Z = self._scaled(X, data_norm)
         n, dim = Z.shape
-        n_models = 1 if len(self.classes_) == 2 else len(self.classes_)
+        n_models = 1 if len(classes) == 2 else len(classes)
         targets = [1] if n_models == 1 else range(n_models)
-        self.epsilon_per_model_ = float(self.epsilon) / n_models
-        lam = 1.0 / (float(self.C) * n)
-        strength, eps_noise = lam, self.epsilon_per_model_
-        self.extra_regularization_ = 0.0
-        if self.method == "objective":
-            ratio = _LOGISTIC_CURVATURE / (n * lam)
-            eps_noise = self.epsilon_per_model_ - np.log1p(2 * ratio + ratio**2)
-            if eps_noise <= 0:
-                self.extra_regularization_ = (
-                    _LOGISTIC_CURVATURE / (n * np.expm1(self.epsilon_per_model_ / 4))
-                    - lam
-                )
-                eps_noise = self.epsilon_per_model_ / 2
-            strength = lam + self.extra_regularization_
-            self.noise_scale_ = 2.0 / eps_noise
-        else:
-            self.noise_scale_ = 2.0 / (n * lam * self.epsilon_per_model_)
+        eps_model, lam, delta, eps_prime, sensitivity = self._budget(n, n_models)
+        scale = sensitivity / eps_prime
         rng = check_random_state(self.random_state)
         weights, iterations = [], []
         for k in targets:
             signs = np.where(codes == k, 1.0, -1.0)
             if self.method == "objective":
-                noise = sample_ball_noise(rng, dim, self.noise_scale_)
-                w, nit = self._solve(Z, signs, strength, noise / n)
+                noise = sample_ball_noise(rng, dim, scale)
+                w, nit = self._solve(Z, signs, lam + delta, noise / n)
             else:
-                w, nit = self._solve(Z, signs, strength, np.zeros(dim))
-                w = w + sample_ball_noise(rng, dim, self.noise_scale_)
+                w, nit = self._solve(Z, signs, lam, np.zeros(dim))
+                w = w + sample_ball_noise(rng, dim, scale)
             weights.append(w)
             iterations.append(nit)
         W = np.vstack(weights)
         if self.fit_intercept:
-            self.coef_ = W[:, :-1] / (self.data_norm_ * np.sqrt(2.0))
+            self.coef_ = W[:, :-1] / (data_norm * np.sqrt(2.0))
             self.intercept_ = W[:, -1] / np.sqrt(2.0)
         else:
-            self.coef_ = W / self.data_norm_
+            self.coef_ = W / data_norm
             self.intercept_ = np.zeros(W.shape[0])
+        self.classes_ = classes
+        self.data_norm_ = data_norm
+        self.epsilon_per_model_ = eps_model
+        self.regularization_ = lam
+        self.extra_regularization_ = delta
+        self.epsilon_prime_ = eps_prime
+        self.sensitivity_ = sensitivity
+        self.noise_scale_ = scale
         self.n_iter_ = np.asarray(iterations)
         return self
 
