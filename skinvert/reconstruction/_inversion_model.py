@@ -360,8 +360,7 @@ def _one_hot(labels, classes):
 def _take_columns(X, columns):
     if is_pandas_dataframe(X):
         part = X.iloc[:, list(columns)]
-        kinds = {dtype.kind for dtype in part.dtypes if hasattr(dtype, "kind")}
-        if len(kinds) == len(part.dtypes) and kinds <= set("biuf"):
+        if all(getattr(dtype, "kind", "O") in "biuf" for dtype in part.dtypes):
             return part.to_numpy(dtype=np.float64)
         return part.to_numpy(dtype=object)
     return np.asarray(X)[:, list(columns)]
