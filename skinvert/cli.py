@@ -1,24 +1,25 @@
 """The ``skinvert`` command line: ``skinvert audit`` and ``skinvert --version``.
 
-``skinvert audit`` with no arguments audits a random forest trained on the
-extramarital-affairs survey (sensitive column ``affair``, task label ``happy``);
-``--data PATH.csv --sensitive COL --label COL`` audits a model trained on any CSV
-table. Bad input (a missing file, an unknown column) ends with a one-line message
-on stderr and exit status 2.
+``skinvert audit --model model.skops --members train.csv --non-members test.csv
+--sensitive COL --label COL`` audits a fitted model on the records it was trained
+on and records it never saw; ``--data FILE --model NAME`` trains a model on a table
+for a first look; with no arguments, it audits a random forest trained on the
+extramarital-affairs survey (sensitive column ``affair``, task label ``happy``).
+Exit status: 0, 1 when ``--fail-above`` is exceeded, 2 for bad input (a missing
+file, an unknown column, an untrusted model type), with a one-line message on
+stderr.
 """
 
 import argparse
 import csv
 import io
+import math
 import sys
 import time
 
 from .evaluation import (
-    COLUMNS,
     DEFAULT_MAX_VICTIMS,
     MODELS,
-    POPULATIONS,
-    audit,
     make_target,
 )
 
@@ -29,7 +30,12 @@ def _number(text, kind, option, low, high=None):
         value = kind(text)
     except (TypeError, ValueError):
         value = None
-    if value is None or value < low or (high is not None and value > high):
+    if (
+        value is None
+        or not math.isfinite(value)
+        or value < low
+        or (high is not None and value > high)
+    ):
         bounds = f"{low} to {high}" if high is not None else f"at least {low}"
         what = "an integer" if kind is int else "a number"
         raise ValueError(
@@ -159,73 +165,140 @@ def build_parser():
     """
     parser = argparse.ArgumentParser(
         prog="skinvert",
-        description="Measure how much a classifier leaks a sensitive attribute of "
-        "the records it was trained on.",
+        description="Measure how much a classifier leaks the records it was "
+        "trained on.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = commands.add_parser(
         "audit",
-        help="train a target model, attack it, report members vs non-members",
-        description="Train a target model on part of the records, fit every "
-        "applicable attribute inference attack on auxiliary records, and report "
-        "each attack on training members and held-out non-members against an "
-        "imputation baseline that never queries the model. Without --data, the "
-        "extramarital-affairs survey (sensitive 'affair', label 'happy').",
+        help="attack a model, report members vs non-members against a reference",
+        description="Audit a fitted model (--model FILE.skops with --members and "
+        "--non-members record files), or train one on a table for a first look "
+        "(--data FILE --model NAME). Every applicable attack runs on training "
+        "members and held-out non-members, grouped by threat model, against the "
+        "strongest model-free reference. Without arguments: a random forest "
+        "trained on the extramarital-affairs survey (sensitive 'affair', label "
+        "'happy'). Exit status: 0, or 1 when --fail-above is exceeded; 2 for "
+        "usage errors.",
     )
-    run.add_argument("--data", metavar="PATH.csv", help="CSV table to audit")
-    run.add_argument(
-        "--sensitive", metavar="COL", help="sensitive column (default: affair)"
-    )
-    run.add_argument(
-        "--label", metavar="COL", help="task label column (default: happy)"
-    )
-    run.add_argument(
+    records = run.add_argument_group("model and records")
+    records.add_argument(
         "--model",
-        choices=MODELS,
         default="random_forest",
-        help="target model trained on the members (default: random_forest)",
+        metavar="NAME|FILE",
+        help=f"a fitted model file (.skops; .pkl/.joblib with --allow-pickle), or "
+        f"with --data the model to train: {', '.join(MODELS)} "
+        "(default: random_forest)",
     )
-    run.add_argument(
+    records.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="trust this type in a .skops file (repeatable; the error lists them)",
+    )
+    records.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="load a pickle/joblib model file (it can run arbitrary code)",
+    )
+    records.add_argument(
+        "--members",
+        metavar="FILE",
+        help="records the model was trained on (CSV/Parquet)",
+    )
+    records.add_argument(
+        "--non-members", metavar="FILE", help="records the model never saw"
+    )
+    records.add_argument(
+        "--aux",
+        metavar="FILE",
+        help="the attacker's fully known records (default: a stratified share of "
+        "the non-members)",
+    )
+    records.add_argument(
+        "--data", metavar="FILE", help="a table (CSV/Parquet) to train a model on"
+    )
+    records.add_argument(
+        "--sensitive",
+        metavar="COL",
+        help="sensitive column; 'all' or COL1,COL2 audits each and ranks them",
+    )
+    records.add_argument("--label", metavar="COL", help="task label column")
+    what = run.add_argument_group("what to measure")
+    what.add_argument("--by", metavar="COL", help="report each group of COL")
+    what.add_argument(
+        "--kind",
+        choices=("auto", "categorical", "continuous"),
+        default="auto",
+        help="the sensitive attribute's kind (default: auto)",
+    )
+    what.add_argument(
+        "--no-label",
+        action="store_true",
+        help="the attacker does not know the victims' task label",
+    )
+    what.add_argument(
+        "--no-membership",
+        action="store_true",
+        help="skip membership inference",
+    )
+    what.add_argument(
+        "--defense",
+        action="append",
+        type=_defense_settings,
+        metavar="NAME[:VALUE]",
+        help=_DEFENSE_HELP,
+    )
+    what.add_argument(
         "--random-state",
         type=int,
         default=0,
         metavar="N",
         help="seed of the split, the target, the attacks (default: 0)",
     )
-    run.add_argument(
+    what.add_argument(
         "--n-jobs",
         type=_n_jobs,
         default=None,
         metavar="N",
         help="parallel jobs for training and queries (-1: every core)",
     )
-    run.add_argument(
+    what.add_argument(
         "--max-victims",
         type=_positive_int,
         default=DEFAULT_MAX_VICTIMS,
         metavar="N",
         help=f"victims per population (default: {DEFAULT_MAX_VICTIMS})",
     )
-    run.add_argument(
+    what.add_argument(
         "--n-bootstrap",
         type=_positive_int,
         default=1000,
         metavar="N",
-        help="bootstrap resamples of the best advantage (default: 1000)",
+        help="bootstrap resamples of every interval (default: 1000)",
     )
-    run.add_argument(
-        "--no-label",
-        action="store_true",
-        help="the attacker does not know the victims' task label",
+    out = run.add_argument_group("output")
+    out.add_argument(
+        "--format", choices=("text", "markdown", "csv", "json"), default="text"
     )
-    run.add_argument("--format", choices=("text", "markdown", "csv"), default="text")
-    run.add_argument(
-        "--defense",
-        action="append",
-        type=_defense_settings,
-        metavar="NAME[:VALUE]",
-        help=_DEFENSE_HELP,
+    out.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    out.add_argument(
+        "--report", metavar="FILE.html", help="also write a self-contained HTML report"
+    )
+    out.add_argument(
+        "--per-record", metavar="FILE.csv", help="write each victim's risk as CSV"
+    )
+    out.add_argument(
+        "--fail-above",
+        type=float,
+        metavar="X",
+        help="exit with status 1 when the leak (largest lower confidence bound of "
+        "a best attack's advantage, any threat model and population) exceeds X",
+    )
+    out.add_argument(
+        "-v", "--verbose", action="count", default=0, help="show the running step"
     )
     return parser
 
@@ -270,23 +343,6 @@ class _Trained:
         return TRAINED_DEFENSES[self.name](X, *self.args)
 
 
-def _read_table(path):
-    """The CSV table at ``path`` as a DataFrame."""
-    try:
-        import pandas as pd
-    except ImportError:
-        raise UsageError(
-            "--data needs pandas to read the CSV file; install it with: "
-            'pip install "skinvert[pandas]"'
-        ) from None
-    try:
-        return pd.read_csv(path)
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {path} as CSV: {exc}") from None
-
-
 def _affairs_table():
     from .datasets import load_affairs
 
@@ -296,51 +352,172 @@ def _affairs_table():
         raise UsageError(str(exc)) from None
 
 
-def _columns(table, args):
+def _columns(table, args, default):
     """The sensitive and label column names, checked against the table."""
-    sensitive = args.sensitive or (None if args.data else _AFFAIRS["sensitive"])
-    label = args.label or (None if args.data else _AFFAIRS["label"])
+    sensitive = args.sensitive or (_AFFAIRS["sensitive"] if default else None)
+    label = args.label or (_AFFAIRS["label"] if default else None)
     names = [str(c) for c in table.columns]
     listing = ", ".join(names)
-    for option, name in (("--sensitive", sensitive), ("--label", label)):
-        if name is None:
-            raise UsageError(f"--data needs {option} COL; columns are: {listing}")
-        if name not in names:
+    source = "--data" if args.data else "--members"
+    if label is None:
+        raise UsageError(f"{source} needs --label COL; columns are: {listing}")
+    if label not in names:
+        raise UsageError(f"--label {label!r} is not a column; columns are: {listing}")
+    if sensitive is None:
+        raise UsageError(
+            f"{source} needs --sensitive COL (or 'all'); columns are: {listing}"
+        )
+    chosen = sensitive.split(",") if sensitive != "all" else ["all"]
+    for name in chosen:
+        if name != "all" and name not in names:
             raise UsageError(
-                f"{option} {name!r} is not a column; columns are: {listing}"
+                f"--sensitive {name!r} is not a column; columns are: {listing}"
             )
-    if sensitive == label:
+    if label in chosen:
         raise UsageError(
             f"--sensitive and --label both name {label!r}; they must differ."
         )
-    return sensitive, label
+    if args.by is not None and args.by not in names:
+        raise UsageError(f"--by {args.by!r} is not a column; columns are: {listing}")
+    many = sensitive == "all" or len(chosen) > 1
+    return (chosen if many and sensitive != "all" else sensitive), label, many
+
+
+def _records(args):
+    """``(table, members mask, aux mask, target, inputs)`` from the options."""
+    from .evaluation._intake import load_model, read_table, sha256, stack_tables
+
+    model_file = args.model not in MODELS
+    inputs = {}
+    if args.members or args.non_members or model_file:
+        if args.data:
+            raise UsageError(
+                "--data trains a model; with a fitted model pass --members and "
+                "--non-members instead."
+            )
+        missing = [
+            option
+            for option, value in (
+                ("--model FILE", model_file),
+                ("--members", args.members),
+                ("--non-members", args.non_members),
+            )
+            if not value
+        ]
+        if missing:
+            raise UsageError(
+                "auditing a fitted model needs --model FILE, --members and "
+                f"--non-members; missing {', '.join(missing)}."
+            )
+        parts = [
+            ("members", read_table(args.members, "--members")),
+            ("non-members", read_table(args.non_members, "--non-members")),
+        ]
+        if args.aux:
+            parts.append(("aux", read_table(args.aux, "--aux")))
+        table, members, aux = stack_tables(parts)
+        target = load_model(
+            args.model, trusted=args.trust, allow_pickle=args.allow_pickle
+        )
+        for option, path in (
+            ("model", args.model),
+            ("members", args.members),
+            ("non_members", args.non_members),
+            ("aux", args.aux),
+        ):
+            if path:
+                inputs[option] = {"path": path, "sha256": sha256(path)}
+        inputs["model_type"] = type(target).__name__
+        return table, members, (aux if args.aux else None), target, inputs
+    if args.aux:
+        raise UsageError("--aux goes with a fitted model (--model FILE --members ...).")
+    if args.data:
+        table = read_table(args.data, "--data")
+        inputs["data"] = {"path": args.data, "sha256": sha256(args.data)}
+    else:
+        table = _affairs_table()
+        inputs["data"] = "load_affairs() (statsmodels)"
+    table.columns = [str(c) for c in table.columns]
+    return table, None, None, None, inputs
+
+
+def _settings(args, sensitive, label, inputs):
+    from .evaluation import AuditSettings
+
+    return AuditSettings(
+        sensitive=sensitive,
+        model=args.model if args.model in MODELS else "random_forest",
+        label_known=not args.no_label,
+        kind=args.kind,
+        by=args.by,
+        max_victims=args.max_victims,
+        seed=args.random_state,
+        n_jobs=args.n_jobs,
+        n_bootstrap=args.n_bootstrap,
+        membership=not args.no_membership,
+        verbose=args.verbose,
+        inputs=inputs,
+    )
 
 
 def _run_audit(args):
-    table = _read_table(args.data) if args.data else _affairs_table()
-    table.columns = [str(c) for c in table.columns]
-    sensitive, label = _columns(table, args)
-    options = {
-        "sensitive": sensitive,
-        "model": args.model,
-        "label_known": not args.no_label,
-        "max_victims": args.max_victims,
-        "random_state": args.random_state,
-        "n_jobs": args.n_jobs,
-        "n_bootstrap": args.n_bootstrap,
-    }
+    from .evaluation._intake import IntakeError, check_features
+
+    try:
+        table, members, aux, target, inputs = _records(args)
+    except IntakeError as exc:
+        raise UsageError(str(exc)) from None
+    default = not (args.data or args.members)
+    sensitive, label, many = _columns(table, args, default)
     X, y = table.drop(columns=label), table[label]
     try:
+        if target is not None:
+            check_features(target, list(X.columns))
+            if members is not None and not members.any():
+                raise UsageError("--members holds no record.")
+        settings = _settings(args, sensitive, label, inputs)
+        if many:
+            from .evaluation import audit_columns
+
+            if args.defense:
+                raise UsageError("--defense audits one sensitive column at a time.")
+            return audit_columns(
+                X,
+                y,
+                sensitive=sensitive,
+                target=target,
+                members=members,
+                aux=aux,
+                settings=settings,
+            )
         if not args.defense:
-            return audit(X, y, **options)
+            from .evaluation._audit import run_audit
+
+            return run_audit(
+                X, y, target=target, members=members, aux=aux, settings=settings
+            )
         from .evaluation import privacy_utility
 
-        settings = {"none": None}
+        defenses = {"none": None}
         for spec, setting in (pair for group in args.defense for pair in group):
             if isinstance(setting, _Trained):
                 setting = setting.build(X)
-            settings[spec] = setting
-        return privacy_utility(X, y, defenses=settings, return_audits=True, **options)
+            defenses[spec] = setting
+        return privacy_utility(
+            X,
+            y,
+            sensitive=sensitive,
+            defenses=defenses,
+            return_audits=True,
+            target=target,
+            members=members,
+            model=settings.model,
+            label_known=settings.label_known,
+            max_victims=settings.max_victims,
+            random_state=settings.seed,
+            n_jobs=settings.n_jobs,
+            n_bootstrap=settings.n_bootstrap,
+        )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
 
@@ -349,8 +526,8 @@ _SUMMARY = (
     "defense",
     "accuracy",
     "train_accuracy",
-    "baseline:members",
-    "baseline:non-members",
+    "reference:members",
+    "reference:non-members",
     "best:members",
     "best:non-members",
 )
@@ -360,19 +537,37 @@ def _report(outcome, fmt):
     """The audit, or each defense setting's audit and the privacy-utility table."""
     if not isinstance(outcome, tuple):
         return outcome.format_table(fmt)
-    from .evaluation._privacy_utility import _records, format_rows
+    from .evaluation._privacy_utility import _records as table_records
+    from .evaluation._privacy_utility import format_rows
 
     table, audits = outcome
+    if fmt == "json":
+        import json
+
+        return json.dumps(
+            {
+                "privacy_utility": [
+                    {k: _json_value(v) for k, v in row.items()}
+                    for row in table_records(table)
+                ],
+                "audits": {name: r.to_dict() for name, r in audits.items()},
+            },
+            indent=2,
+            allow_nan=False,
+        )
     if fmt == "csv":  # every audit row, after its setting and the target's utility
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["defense", "target_accuracy", "population", *COLUMNS])
+        first = next(iter(audits.values()))
+        writer.writerow(["defense", "target_accuracy", "population", *first.columns])
         for name, result in audits.items():
-            for population in POPULATIONS:
-                writer.writerows(
-                    [name, result.target_test_accuracy, population]
-                    + [row[c] for c in COLUMNS]
-                    for row in result.rows[population]
+            for line in result.format_table("csv").splitlines()[1:]:
+                writer.writerow(
+                    [
+                        name,
+                        round(result.target_test_accuracy, 4),
+                        *next(csv.reader([line])),
+                    ]
                 )
         return out.getvalue().rstrip("\n")
     parts = []
@@ -381,17 +576,75 @@ def _report(outcome, fmt):
             f"## defense: {name}" if fmt == "markdown" else f"=== defense: {name} ==="
         )
         parts += [title, "", result.format_table(fmt), ""]
-    summary = [{key: row[key] for key in _SUMMARY} for row in _records(table)]
+    summary = [{key: row[key] for key in _SUMMARY} for row in table_records(table)]
     parts += [
         "## privacy-utility" if fmt == "markdown" else "=== privacy-utility ===",
         "",
         "accuracy: the target's on held-out records (utility); best: the largest "
-        "advantage of any attack over the baseline (privacy, lower is better); "
-        "baseline: the imputation baseline's accuracy.",
+        "advantage of any attack over the reference (privacy, lower is better); "
+        "reference: the model-free reference's score on the headline metric.",
         "",
         format_rows(summary, fmt),
     ]
     return "\n".join(parts)
+
+
+def _json_value(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _leak_of(outcome):
+    """The object whose leak the gate reads (the undefended audit with defenses)."""
+    if isinstance(outcome, tuple):
+        return outcome[1]["none"]
+    return outcome
+
+
+def _write_extras(outcome, args):
+    main = _leak_of(outcome)
+    if args.report:
+        extra = ()
+        if isinstance(outcome, tuple):
+            from .metrics import PrivacyUtilityDisplay
+
+            table = outcome[0]
+            extra = (
+                (
+                    "privacy-utility",
+                    "Utility against the best attack's advantage, per defense setting.",
+                    lambda ax: PrivacyUtilityDisplay(
+                        table.to_dict("records")
+                        if hasattr(table, "to_dict")
+                        else list(table)
+                    ).plot(ax=ax),
+                ),
+            )
+            from .evaluation._html import audit_html
+
+            with open(args.report, "w", encoding="utf-8") as handle:
+                handle.write(audit_html(main, extra_figures=extra))
+        else:
+            main.to_html(args.report)
+    if args.per_record:
+        results = getattr(main, "results", None) or {main.sensitive: main}
+        with open(args.per_record, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            columns = [
+                "sensitive",
+                "record",
+                "population",
+                "threat_model",
+                "attack",
+                "attack_score",
+                "reference_score",
+                "margin",
+            ]
+            writer.writerow(columns)
+            for column, result in results.items():
+                for row in result.per_record:
+                    writer.writerow([column, *(row[c] for c in columns[1:])])
 
 
 def main(argv=None):
@@ -405,7 +658,7 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 on bad input.
+        0 on success, 1 when ``--fail-above`` is exceeded, 2 on bad input.
 
     Examples
     --------
@@ -421,11 +674,28 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         result = _run_audit(args)
+        report = _report(result, args.format)
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(report + "\n")
+        else:
+            print(report)
+        _write_extras(result, args)
     except UsageError as exc:
         message = " ".join(str(exc).split())
         print(f"skinvert {args.command}: error: {message}", file=sys.stderr)
         return 2
-    print(_report(result, args.format))
-    if args.format == "text":
+    except OSError as exc:
+        print(f"skinvert {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "text" and not args.output:
         print(f"({time.perf_counter() - start:.1f} s)")
+    leak = _leak_of(result)
+    if args.fail_above is not None and leak.exceeds(args.fail_above):
+        print(
+            f"skinvert {args.command}: leak {leak.leak():+.3f} exceeds "
+            f"--fail-above {args.fail_above:+.3f}",
+            file=sys.stderr,
+        )
+        return 1
     return 0

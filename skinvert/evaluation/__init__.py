@@ -12,9 +12,12 @@ import it.
 """
 
 from ._audit import DEFAULT_MAX_VICTIMS, audit
+from ._columns import VulnerabilityMap, audit_columns
 from ._detection import monitor_detection
+from ._intake import IntakeError, load_model
 from ._privacy_utility import make_privacy_scorer, privacy_utility
-from ._report import COLUMNS, POPULATIONS, AuditResult
+from ._report import COLUMNS, POPULATIONS, SCHEMA_VERSION, AuditResult
+from ._settings import THREAT_MODELS, AuditSettings
 from ._targets import MODELS, make_target
 
 __all__ = [
@@ -22,8 +25,15 @@ __all__ = [
     "DEFAULT_MAX_VICTIMS",
     "MODELS",
     "POPULATIONS",
+    "SCHEMA_VERSION",
+    "THREAT_MODELS",
     "AuditResult",
+    "AuditSettings",
+    "IntakeError",
+    "VulnerabilityMap",
     "audit",
+    "audit_columns",
+    "load_model",
     "make_privacy_scorer",
     "make_target",
     "monitor_detection",

@@ -1,13 +1,13 @@
-"""The audit: train a target, run every applicable attack, compare with the baseline.
+"""The audit: every applicable attack against the strongest model-free reference.
 
-:func:`audit` is what ``skinvert audit`` runs. It splits the records into members
-(the target's training set), auxiliary data (the attacker's, disjoint from the
-members) and non-members (held-out victims), trains the target, fits every attack
-on the auxiliary data and evaluates it on members and non-members against the
-imputation baseline, which never queries the target.
+:func:`audit` is what ``skinvert audit`` runs. It takes records and either a fitted
+target with the records it was trained on (``target=``, ``members=``) or trains one
+(``model=``), splits the other records into the attacker's auxiliary data and
+held-out victims, fits every applicable attack on the auxiliary data and reports
+each on members and non-members, grouped by threat model, against the strongest
+model-free reference chosen on the auxiliary data.
 """
 
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -18,122 +18,25 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from ..base import BaseInversion
-from ..metrics import (
-    advantage,
-    attack_accuracy,
-    attack_balanced_accuracy,
-    attack_roc_auc,
-    bootstrap_ci,
-    ppv_at_k,
-)
-from ..utils._sklearn import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_params,
-)
+from ..utils._sklearn import HasMethods, Interval, StrOptions, validate_params
 from ._data import attacker_view, check_data, hide, split, take
-from ._registry import first_line, fit_attacks
+from ._progress import progress
+from ._reference import choose_reference
+from ._registry import fit_attacks
 from ._report import AuditResult
+from ._scoring import (
+    Population,
+    best_per_threat_model,
+    evaluate,
+    memorisation_gaps,
+)
+from ._settings import AuditSettings
+from ._subgroups import subgroup_rows
 from ._targets import MODELS, describe, make_target
 
 DEFAULT_MAX_VICTIMS = 1000
+_SEED_MAX = np.iinfo(np.int32).max
 
-
-# ------------------------------------------------------------------ the evaluation
-def _positive_value(classes, prior):
-    """The value PPV@k looks for: 1/True for 0/1 attributes, else the rarer one."""
-    if len(classes) != 2:
-        return None
-    if set(np.asarray(classes).tolist()) <= {0, 1}:
-        return classes[1]
-    return classes[int(np.argmin(prior))]
-
-
-def _metric(function, *args, **kwargs):
-    """The metric, or NaN where it is undefined on these victims."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return float(function(*args, **kwargs))
-    except ValueError:
-        return float("nan")
-
-
-def _predict(attack, view):
-    proba = attack.predict_proba(view)
-    if type(attack).predict is BaseInversion.predict:
-        return attack.classes_[attack._best(proba)], proba
-    return np.asarray(attack.predict(view)), proba
-
-
-def _row(name, attack, s, pred, proba, base_pred, positive, ppv_k, seconds):
-    row = {
-        "attack": name,
-        "accuracy": _metric(attack_accuracy, s, pred),
-        "balanced_accuracy": _metric(attack_balanced_accuracy, s, pred),
-        "roc_auc": _metric(attack_roc_auc, s, proba, classes=attack.classes_),
-        "advantage": _metric(advantage, s, pred, base_pred),
-        "ppv_at_k": float("nan"),
-        "queries": int(attack.queries_per_victim_) * len(s),
-        "seconds": round(seconds, 3),
-    }
-    if positive is not None:
-        row["ppv_at_k"] = _metric(
-            ppv_at_k, s, proba, positive=positive, k=ppv_k, classes=attack.classes_
-        )
-    return row
-
-
-def _evaluate(fitted, view, position, s_true, positive, ppv_k):
-    """One table row per attack, each attack's predictions, and failure notes."""
-    hidden = hide(view, position)
-    rows, predictions, notes = [], {}, []
-    for name, attack in fitted:
-        victims = view if getattr(attack, "_reads_true_record", False) else hidden
-        start = time.perf_counter()
-        try:
-            pred, proba = _predict(attack, victims)
-        except Exception as exc:  # reported; the other attacks still run
-            if not rows:
-                raise
-            notes.append(f"{name} failed on the victims: {first_line(exc)}")
-            continue
-        seconds = time.perf_counter() - start
-        base_pred = predictions.setdefault("ImputationBaseline", pred)
-        predictions[name] = pred
-        rows.append(
-            _row(name, attack, s_true, pred, proba, base_pred, positive, ppv_k, seconds)
-        )
-    return rows, predictions, notes
-
-
-def _best_summary(rows, predictions, s_true, n_resamples, seed):
-    """The attack of largest advantage and the bootstrap interval of its advantage."""
-    candidates = [r for r in rows[1:] if not np.isnan(r["advantage"])]
-    if not candidates:
-        return {"attack": None, "advantage": np.nan, "low": np.nan, "high": np.nan}
-    best = max(candidates, key=lambda r: r["advantage"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        ci = bootstrap_ci(
-            "accuracy",
-            s_true,
-            predictions[best["attack"]],
-            y_baseline=predictions["ImputationBaseline"],
-            n_resamples=n_resamples,
-            random_state=seed,
-        )
-    return {
-        "attack": best["attack"],
-        "advantage": ci.estimate,
-        "low": ci.low,
-        "high": ci.high,
-    }
-
-
-# ---------------------------------------------------------------------- the audit
 # The parameters of the audit that privacy_utility shares, and their checks.
 SPLIT_CONSTRAINTS = {
     "X": ["array-like"],
@@ -176,10 +79,21 @@ def check_split(target, members, member_fraction, aux_fraction, n_jobs):
 @validate_params(
     {
         **SPLIT_CONSTRAINTS,
+        "sensitive": [str, Integral],
+        "aux": ["array-like", None],
+        "reference": [HasMethods(["fit", "predict"]), None],
+        "kind": [StrOptions({"auto", "categorical", "continuous"})],
+        "by": [str, Integral, None],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
         "ppv_k": [Interval(Real, 0, 1, closed="right")],
         "target_wrapper": [callable, None],
+        "membership": ["boolean"],
+        "max_categories": [Interval(Integral, 2, None, closed="left")],
+        "tolerance": [Interval(Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
     },
-    prefer_skip_nested_validation=True,
+    # the models the audit trains validate their own parameters
+    prefer_skip_nested_validation=False,
 )
 def audit(
     X,
@@ -188,92 +102,130 @@ def audit(
     sensitive,
     target=None,
     members=None,
+    aux=None,
     model="random_forest",
     attacks=None,
+    reference=None,
     label_known=True,
+    kind="auto",
+    by=None,
     member_fraction=0.5,
     aux_fraction=0.25,
     max_victims=DEFAULT_MAX_VICTIMS,
     random_state=0,
     n_jobs=None,
     n_bootstrap=1000,
+    confidence=0.95,
     ppv_k=0.1,
     target_wrapper=None,
+    membership=True,
+    max_categories=20,
+    tolerance=0.1,
+    verbose=0,
 ):
-    """Measure how much a model trained on ``X, y`` leaks a sensitive column.
+    """Measure how much a model leaks a sensitive column of its training records.
 
-    The records are split, stratified on the sensitive value, into members (the
-    target's training set, ``member_fraction`` of them), auxiliary data (the
-    attacker's fully known records, ``aux_fraction``) and non-members (the rest).
-    The target is trained on the members and optionally wrapped
-    (``target_wrapper``, e.g. a defense). Every attack is fitted on the auxiliary
-    data in the attacker's view (the target's columns plus, when ``label_known``,
-    the task label), then evaluated on up to ``max_victims`` members and as many
-    non-members, whose sensitive values it never sees, against the imputation
-    baseline (Jayaraman & Evans, CCS 2022), which infers the value from the known
-    features alone and never queries the target. An advantage on members above
-    the one on non-members is what the model memorised.
+    The records are split into members (the target's training set), auxiliary
+    data (the attacker's fully known records) and non-members (held-out
+    victims). Every applicable attack is fitted on the auxiliary data in the
+    attacker's view (the target's columns plus, when ``label_known``, the task
+    label) and evaluated on up to ``max_victims`` members and as many
+    non-members, whose sensitive values it never sees. Attacks are grouped by
+    threat model (no access; labels; confidences; the answer on the victim's
+    true record; white-box) and each is compared with the strongest model-free
+    reference, chosen on the auxiliary data by cross-validation among the
+    majority guess and imputation with and without the known label (Jayaraman &
+    Evans, CCS 2022). An advantage on members above the one on non-members is
+    what the model memorised.
 
     Parameters
     ----------
     X : array-like or DataFrame of shape (n_records, n_features)
-        The records, sensitive column included: the target's input.
+        The records, sensitive column included: the target's input. Polars
+        DataFrames are accepted.
     y : array-like of shape (n_records,)
-        The task label the target learns.
+        The task label.
     sensitive : str or int
-        The sensitive column: a name for DataFrames, a position for arrays. It
-        is treated as categorical: each victim costs one target query per value.
+        The sensitive column: a name for DataFrames, a position for arrays.
+        :func:`audit_columns` audits several columns (or all).
     target : classifier, default=None
         A fitted model to audit as it is (never refitted); ``members`` must then
-        say which records of ``X`` trained it, and ``model`` is ignored. Default:
-        the audit trains one.
+        say which records of ``X`` trained it, and ``model`` is ignored.
     members : array-like of bool of shape (n_records,) or of int, default=None
-        The records of ``X`` in the target's training set (a mask or positions).
-        The auxiliary data and non-members are drawn from the other records, and
-        ``member_fraction`` is ignored. Default: a random ``member_fraction``.
+        The target's training records (a mask or positions). Default: a random
+        ``member_fraction``, stratified on the sensitive value.
+    aux : array-like of bool of shape (n_records,) or of int, default=None
+        The attacker's auxiliary records, among the non-members. Default: a
+        stratified ``aux_fraction`` of the records, drawn from the non-members.
     model : {"random_forest", "hist_gradient_boosting", "logistic_regression", \
 "decision_tree"} or estimator, default="random_forest"
-        The target: a named model, or an unfitted classifier (cloned). String and
-        categorical columns are one-hot encoded in a Pipeline (unless the given
-        estimator is a Pipeline already).
+        The target trained when ``target`` is None: a named model or an unfitted
+        classifier (cloned; its parameters are validated). String and categorical
+        columns are one-hot encoded in a Pipeline.
     attacks : list of str or attack estimators, default=None
-        Attacks to run, by class name in :mod:`skinvert.attacks` or as unfitted
-        instances (the audit sets their ``target``, ``sensitive`` and ``label``).
-        Default: every attack of :mod:`skinvert.attacks` on a categorical
-        attribute that applies: those needing the known label only when
-        ``label_known``, those querying ``predict_proba`` or ``predict`` only if
-        the target has that method, white-box tree attacks only on tree targets.
-        The imputation baseline always runs, first. An attack that fails is
-        skipped with a note.
+        Attacks to run (class names in :mod:`skinvert.attacks`, or unfitted
+        instances whose ``target``, ``sensitive`` and ``label`` the audit sets).
+        Default: every attack on this kind of attribute that applies to the
+        target and threat model. An attack that fails is skipped with a note.
+    reference : estimator, default=None
+        A model-free attacker (e.g. ``ImputationBaseline(estimator=...)``) used as
+        the reference as given. Default: the strongest of the built-in ones,
+        chosen on the auxiliary data.
     label_known : bool, default=True
         Whether the attacker knows the victims' task label.
+    kind : {"auto", "categorical", "continuous"}, default="auto"
+        The sensitive attribute's kind. ``"auto"``: continuous if numeric with
+        more than ``max_categories`` distinct values. Continuous attributes run
+        the regressor attacks (MAE, RMSE, R², share within ``tolerance``).
+    by : str or int, default=None
+        A column of ``X`` (or the label's name) whose groups are audited
+        separately; groups significantly more exposed are flagged.
     member_fraction : float, default=0.5
-        Fraction of the records the target is trained on.
+        Fraction of the records the audit trains its target on.
     aux_fraction : float, default=0.25
-        Fraction of the records given to the attacker; the rest are non-members.
-        ``member_fraction + aux_fraction`` must be below 1.
+        Fraction of the records given to the attacker (from the non-members).
     max_victims : int, default=1000
-        Victims evaluated per population (members and non-members alike).
+        Victims evaluated per population.
     random_state : int, RandomState instance or None, default=0
         Seeds the split, the target, the attacks and the bootstrap.
     n_jobs : int, default=None
-        Parallel jobs of the random forest and of the attacks' queries.
+        Parallel jobs: the attacks' fits and queries, the target's training; the
+        BLAS/OpenMP threads of the models are bounded by it.
     n_bootstrap : int, default=1000
-        Bootstrap resamples of the best attack's advantage.
+        Bootstrap resamples of the victims, for every interval.
+    confidence : float, default=0.95
+        Level of the confidence intervals.
     ppv_k : float, default=0.1
         Fraction of the victims an attacker accuses, for PPV@k.
     target_wrapper : callable, default=None
         ``target_wrapper(fitted_target)`` returns the model the attacker queries
-        (e.g. ``lambda t: RoundedConfidences(FrozenEstimator(t))``); the reported
-        target accuracies are that model's.
+        (e.g. a defense around a frozen target).
+    membership : bool, default=True
+        Also measure membership inference on the same records, where the
+        membership attacks are installed and the target gives confidences.
+    max_categories : int, default=20
+        Largest number of distinct values of a numeric attribute treated as
+        categorical by ``kind="auto"``.
+    tolerance : float, default=0.1
+        Relative tolerance of the "within ±p %" disclosure rate (continuous).
+    verbose : int, default=0
+        Show which step is running (a tqdm bar, or plain lines without tqdm).
 
     Returns
     -------
     result : AuditResult
-        The tables per population (``result.rows``, or ``result.tables`` as
-        DataFrames), the best attack per population with a bootstrap confidence
-        interval of its advantage, the target's accuracies and notes;
-        ``print(result)`` shows them.
+        Tables per population, best attack per threat model with intervals,
+        memorisation gaps, per-record risk, subgroups, membership leakage,
+        inputs and versions; ``print(result)``, ``result.to_json()``,
+        ``result.to_html()`` report them.
+
+    Raises
+    ------
+    ValueError
+        Too few records to split, a column that does not exist, a sensitive
+        column holding the label, mismatched lengths, an invalid model parameter.
+    NotFittedError
+        ``target`` is given but not fitted.
 
     Examples
     --------
@@ -283,108 +235,402 @@ def audit(
     >>> result = audit(X, y, sensitive=0, max_victims=100, n_bootstrap=100)
     >>> sorted(result.rows)
     ['members', 'non-members']
-    >>> result.rows["members"][0]["attack"]
-    'ImputationBaseline'
+    >>> result.rows["members"][0]["threat_model"]
+    'no access'
     """
     check_split(target, members, member_fraction, aux_fraction, n_jobs)
-    settings = {
-        "sensitive": sensitive,
-        "target": target,
-        "members": members,
-        "model": model,
-        "attacks": attacks,
-        "label_known": label_known,
-        "fractions": (member_fraction, aux_fraction),
-        "max_victims": max_victims,
-        "n_jobs": n_jobs,
-        "n_bootstrap": n_bootstrap,
-        "ppv_k": ppv_k,
-        "target_wrapper": target_wrapper,
-    }
-    # OpenMP models (gradient boosting) take every core by default, and spin-wait
-    # badly when the machine is busy: n_jobs bounds their threads too.
-    with threadpool_limits(limits=effective_n_jobs(n_jobs), user_api="openmp"):
-        return _run(X, y, check_random_state(random_state), **settings)
-
-
-def _run(
-    X,
-    y,
-    rng,
-    *,
-    sensitive,
-    target,
-    members,
-    model,
-    attacks,
-    label_known,
-    fractions,
-    max_victims,
-    n_jobs,
-    n_bootstrap,
-    ppv_k,
-    target_wrapper,
-):
-    member_fraction, aux_fraction = fractions
-    label_name = getattr(y, "name", None)
-    X, y, s, member_mask, position, notes = check_data(X, y, sensitive, members)
-    n = len(s)
-    seed = int(rng.randint(np.iinfo(np.int32).max))
-    members, aux, non_members = split(
-        s, round(member_fraction * n), round(aux_fraction * n), seed, member_mask
+    seed = int(check_random_state(random_state).randint(_SEED_MAX))
+    settings = AuditSettings(
+        sensitive=sensitive,
+        model=model,
+        attacks=attacks,
+        reference=reference,
+        label_known=label_known,
+        kind=kind,
+        by=by,
+        member_fraction=member_fraction,
+        aux_fraction=aux_fraction,
+        max_victims=max_victims,
+        seed=seed,
+        n_jobs=n_jobs,
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        ppv_k=ppv_k,
+        target_wrapper=target_wrapper,
+        membership=membership,
+        max_categories=max_categories,
+        tolerance=tolerance,
+        verbose=verbose,
     )
-    if target is None:
-        target = make_target(model, X, random_state=seed, n_jobs=n_jobs)
-        target.fit(take(X, members), y[members])
-    else:
+    return run_audit(X, y, target=target, members=members, aux=aux, settings=settings)
+
+
+def run_audit(X, y, *, target, members, aux, settings):
+    """The audit of one sensitive column (the API's and the command's code path)."""
+    # OpenMP models (gradient boosting) take every core by default and spin-wait
+    # badly on a busy machine: n_jobs bounds their threads too.
+    with threadpool_limits(limits=effective_n_jobs(settings.n_jobs), user_api="openmp"):
+        return _run(X, y, target, members, aux, settings)
+
+
+def kind_of(s, settings):
+    """``"categorical"`` or ``"continuous"`` for the sensitive values ``s``."""
+    if settings.kind != "auto":
+        return settings.kind
+    values = np.asarray(s)
+    if values.dtype.kind not in "biuf":
         try:
-            check_is_fitted(target)
-        except NotFittedError:
-            raise NotFittedError(
-                f"target={type(target).__name__} is not fitted. Pass the fitted "
-                "model to audit, or target=None to have the audit train one "
-                "(model=...) on its members."
-            ) from None
-    if target_wrapper is not None:
-        target = target_wrapper(target)
+            values = values.astype(float)
+        except (TypeError, ValueError):
+            return "categorical"
+    if values.dtype.kind == "b":
+        return "categorical"
+    return (
+        "continuous"
+        if len(np.unique(values)) > settings.max_categories
+        else "categorical"
+    )
+
+
+def _positive_value(classes, prior):
+    """The value PPV@k looks for: 1/True for 0/1 attributes, else the rarer one."""
+    if len(classes) != 2:
+        return None
+    if set(np.asarray(classes).tolist()) <= {0, 1}:
+        return classes[1]
+    return classes[int(np.argmin(prior))]
+
+
+def _train_or_check(target, X, y, members, settings, seed):
+    if target is None:
+        target = make_target(
+            settings.model, X, random_state=seed, n_jobs=settings.n_jobs
+        )
+        return target.fit(take(X, members), y[members])
+    try:
+        check_is_fitted(target)
+    except NotFittedError:
+        raise NotFittedError(
+            f"target={type(target).__name__} is not fitted. Pass the fitted model "
+            "to audit, or target=None to have the audit train one (model=...) on "
+            "its members."
+        ) from None
+    return target
+
+
+def _known_labels(target, y, rows, role, notes):
+    """Rows whose task label the target knows (the others are left out, noted)."""
+    classes = getattr(target, "classes_", None)
+    if classes is None:
+        return rows
+    known = np.isin(y[rows], np.asarray(classes))
+    if known.all():
+        return rows
+    unseen = sorted({str(v) for v in y[rows][~known]})
+    notes.append(
+        f"{int((~known).sum())} {role} records whose task label the target never "
+        f"saw ({', '.join(unseen[:5])}) were left out: an attacker who knows a label "
+        "cannot use one the model does not predict."
+    )
+    return rows[known]
+
+
+def _run(X, y, target, members, aux, settings):
+    from ._intake import as_frame
+
+    frame = as_frame(X)
+    X = frame if frame is not None else X
+    label_name = getattr(y, "name", None)
+    if aux is None:
+        X, y, s, member_mask, position, notes = check_data(
+            X, y, settings.sensitive, members
+        )
+        aux_mask = None
+    else:
+        X, y, s, member_mask, aux_mask, position, notes = check_data(
+            X, y, settings.sensitive, members, aux
+        )
+    kind = kind_of(s, settings)
+    seed = settings.seed
+    rng = np.random.RandomState(seed)
+    n = len(s)
+    members, aux, non_members = split(
+        s if kind == "categorical" else None,
+        round(settings.member_fraction * n),
+        round(settings.aux_fraction * n),
+        seed,
+        member_mask,
+        aux_mask,
+        n=n,
+    )
+    bar = progress(settings.verbose, "audit")
+    bar.step("training the target" if target is None else "checking the target")
+    target = _train_or_check(target, X, y, members, settings, seed)
+    if settings.target_wrapper is not None:
+        target = settings.target_wrapper(target)
+        if not hasattr(target, "predict"):
+            raise TypeError(
+                f"target_wrapper returned a {type(target).__name__}; expected a "
+                "model with predict (e.g. a defense around FrozenEstimator(target))."
+            )
     accuracy = {
         name: float(np.mean(target.predict(take(X, rows)) == y[rows]))
         for name, rows in [("train", members), ("test", non_members)]
     }
-
-    view, label = attacker_view(X, y, label_name) if label_known else (X, None)
-    config = {"sensitive": sensitive, "label": label, "seed": seed, "n_jobs": n_jobs}
-    fitted, skipped = fit_attacks(attacks, target, take(view, aux), s[aux], config)
+    if settings.label_known:
+        aux = _known_labels(target, y, aux, "auxiliary", notes)
+        non_members = _known_labels(target, y, non_members, "non-member", notes)
+        members = _known_labels(target, y, members, "member", notes)
+    view, label = attacker_view(X, y, label_name) if settings.label_known else (X, None)
+    sensitive = settings.sensitive
+    bar.step("choosing the model-free reference")
+    references, reference_report = choose_reference(
+        kind,
+        take(view, aux),
+        s[aux],
+        sensitive=sensitive,
+        label=label,
+        seed=seed,
+        given=settings.reference,
+    )
+    config = {"sensitive": sensitive, "label": label, "seed": seed}
+    config["n_jobs"] = settings.n_jobs
+    bar.step("fitting the attacks")
+    fitted, skipped = fit_attacks(
+        settings.attacks, target, take(view, aux), s[aux], config, kind
+    )
     notes += skipped
-    baseline = fitted[0][1]
-    positive = _positive_value(baseline.classes_, baseline.prior_)
+    positive = None
+    if kind == "categorical":
+        classes, counts = np.unique(s[aux].astype(object), return_counts=True)
+        positive = _positive_value(classes, counts / counts.sum())
 
-    n_victims = min(max_victims, len(members), len(non_members))
-    rows, summary, failures = {}, {}, {}
-    for population, pool in [("members", members), ("non-members", non_members)]:
+    n_victims = min(settings.max_victims, len(members), len(non_members))
+    rows, summary, per_record, subgroups, roc = {}, {}, [], [], []
+    populations, failures = {}, {}
+    for name, pool in [("members", members), ("non-members", non_members)]:
+        bar.step(f"attacking the {name}")
         victims = np.sort(rng.choice(pool, n_victims, replace=False))
-        rows[population], predictions, failed = _evaluate(
-            fitted, take(view, victims), position, s[victims], positive, ppv_k
+        population = Population(
+            name,
+            victims,
+            s[victims],
+            kind,
+            n_bootstrap=settings.n_bootstrap,
+            seed=seed,
+            settings=settings,
+            positive=positive,
+        )
+        victims_view = take(view, victims)
+        table, answers, reference_answers, failed = evaluate(
+            population,
+            fitted,
+            references,
+            victims_view,
+            hide(victims_view, position),
         )
         for note in failed:
-            failures.setdefault(note, []).append(population)
-        summary[population] = _best_summary(
-            rows[population], predictions, s[victims], n_bootstrap, seed
-        )
+            failures.setdefault(note, []).append(name)
+        rows[name], populations[name] = table, population
+        best = best_per_threat_model(table)
+        summary[name] = {
+            model: {
+                "attack": row["attack"],
+                "advantage": row["advantage"],
+                "low": row["advantage_low"],
+                "high": row["advantage_high"],
+            }
+            for model, row in best.items()
+        }
+        per_record += _per_record(population, best, answers, reference_answers)
+        roc += _roc_curves(population, best, answers, positive, s[aux])
+        if settings.by is not None:
+            groups = _group_values(X, y, label_name, settings.by, victims)
+            subgroups += subgroup_rows(
+                population,
+                groups,
+                best,
+                answers,
+                reference_answers,
+                settings.by,
+                settings.confidence,
+            )
     notes += [f"{note} ({', '.join(where)})" for note, where in failures.items()]
+    gaps = memorisation_gaps(
+        populations["members"], populations["non-members"], rows, settings.confidence
+    )
+    membership_rows = []
+    if settings.membership:
+        bar.step("membership inference")
+        membership_rows, note = _membership(
+            target, X, y, members, non_members, aux, n_victims, settings
+        )
+        notes += [note] if note else []
+    bar.close()
     return AuditResult(
         rows=rows,
         summary=summary,
+        kind=kind,
         target_train_accuracy=accuracy["train"],
         target_test_accuracy=accuracy["test"],
         sensitive=sensitive,
         target_name=describe(target),
-        label_known=bool(label_known),
+        label_known=bool(settings.label_known),
         n_members=len(members),
         n_aux=len(aux),
         n_non_members=len(non_members),
         n_victims=n_victims,
+        aux_source="given" if aux_mask is not None else "share of the non-members",
+        reference=reference_report,
+        gaps=gaps,
+        per_record=per_record,
+        subgroups=subgroups,
+        membership=membership_rows,
+        roc=roc,
         positive=positive.item() if hasattr(positive, "item") else positive,
-        ppv_k=ppv_k,
+        ppv_k=settings.ppv_k,
+        confidence=settings.confidence,
+        settings=settings.describe(),
+        inputs=dict(settings.inputs),
         notes=notes,
     )
+
+
+def _per_record(population, best, answers, references):
+    """One row per victim and threat model: the best attack's hold on the truth."""
+    metric = "balanced_accuracy" if population.kind == "categorical" else "mae"
+    reference = references[metric]
+    out = []
+    for model, row in best.items():
+        attack_score, reference_score, margin = population.record_risk(
+            answers[row["attack"]], reference
+        )
+        for i, record in enumerate(population.positions.tolist()):
+            out.append(
+                {
+                    "record": int(record),
+                    "population": population.name,
+                    "threat_model": model,
+                    "attack": row["attack"],
+                    "attack_score": float(attack_score[i]),
+                    "reference_score": float(reference_score[i]),
+                    "margin": float(margin[i]),
+                }
+            )
+    return out
+
+
+def _roc_curves(population, best, answers, positive, s_aux):
+    """ROC curves (``positive``, or the rarest value, against the rest)."""
+    from sklearn.metrics import auc, roc_curve
+
+    if population.kind != "categorical":
+        return []
+    if positive is None:
+        values, counts = np.unique(s_aux.astype(object), return_counts=True)
+        positive = values[np.argmin(counts)]
+    is_positive = population.s == positive
+    if is_positive.all() or not is_positive.any():
+        return []
+    curves = []
+    for model, row in best.items():
+        attack = answers[row["attack"]]
+        classes = list(np.asarray(attack.attack.classes_, dtype=object).tolist())
+        if positive not in classes:
+            continue
+        fpr, tpr, _ = roc_curve(is_positive, attack.proba[:, classes.index(positive)])
+        keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), 200)).astype(int))
+        curves.append(
+            {
+                "population": population.name,
+                "threat_model": model,
+                "attack": row["attack"],
+                "positive": positive.item() if hasattr(positive, "item") else positive,
+                "fpr": fpr[keep].tolist(),
+                "tpr": tpr[keep].tolist(),
+                "auc": float(auc(fpr, tpr)),
+            }
+        )
+    return curves
+
+
+def _group_values(X, y, label_name, by, victims):
+    """Each victim's group in the column ``by`` (of ``X``, or the label's name)."""
+    from ..utils._validation import resolve_column
+    from ._data import column_values
+
+    if label_name is not None and by == label_name:
+        return np.asarray(y)[victims].astype(object)
+    position = resolve_column(by, X, param="by")
+    values = column_values(X, position)
+    if _is_many_numbers(values):  # numbers with many values: quintiles
+        numbers = values.astype(float)
+        edges = np.unique(np.nanquantile(numbers, np.linspace(0, 1, 6)))
+        bins = np.clip(
+            np.searchsorted(edges, numbers, side="right") - 1, 0, len(edges) - 2
+        )
+        names = np.array(
+            [f"[{edges[i]:.4g}, {edges[i + 1]:.4g}]" for i in range(len(edges) - 1)],
+            dtype=object,
+        )
+        return names[bins[victims]]
+    return values[victims].astype(object)
+
+
+def _is_many_numbers(values, limit=20):
+    try:
+        numbers = np.asarray(values).astype(float)
+    except (TypeError, ValueError):
+        return False
+    return len(np.unique(numbers[np.isfinite(numbers)])) > limit
+
+
+def _membership(target, X, y, members, non_members, aux, n_victims, settings):
+    """Membership leakage rows on the same records, or a note saying why not."""
+    try:
+        from ..membership import membership_leakage
+    except ImportError:
+        return [], None
+    if not hasattr(target, "predict_proba"):
+        return [], "membership inference skipped: the target gives no confidences."
+    rng = np.random.RandomState(settings.seed + 1)
+    picked = {
+        name: np.sort(rng.choice(rows, min(n_victims, len(rows)), replace=False))
+        for name, rows in [("members", members), ("non-members", non_members)]
+    }
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = membership_leakage(
+                target,
+                take(X, picked["members"]),
+                y[picked["members"]],
+                take(X, picked["non-members"]),
+                y[picked["non-members"]],
+                take(X, aux),
+                y[aux],
+                random_state=settings.seed,
+            )
+    except Exception as exc:  # reported; the attribute audit stands
+        return [], f"membership inference failed: {type(exc).__name__}: {exc}"
+    return _membership_rows(found), None
+
+
+def _membership_rows(found):
+    """One JSON-ready row per membership attack (per-record scores left out)."""
+    entries = found.values() if isinstance(found, dict) else found
+    rows = []
+    for entry in entries:
+        row = entry if isinstance(entry, dict) else vars(entry)
+        rows.append(
+            {k: _plain(v) for k, v in row.items() if not isinstance(v, np.ndarray)}
+        )
+    return rows
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    return value

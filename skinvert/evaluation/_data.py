@@ -43,58 +43,94 @@ def hide(view, position):
     return hidden
 
 
-def split(s, n_members, n_aux, random_state, member_mask=None):
-    """Member, auxiliary and non-member positions, stratified on s when possible."""
+def split(s, n_members, n_aux, random_state, member_mask=None, aux_mask=None, n=None):
+    """Member, auxiliary and non-member positions, stratified on s when possible.
+
+    ``s`` None (a continuous attribute) splits without stratification; ``n`` is
+    then the number of records. Given masks are used as they are.
+    """
+    n = len(s) if s is not None else n
 
     def cut(rows, size):
-        try:
-            return train_test_split(
-                rows, train_size=size, stratify=s[rows], random_state=random_state
-            )
-        except ValueError:  # a sensitive value too rare to stratify
-            return train_test_split(rows, train_size=size, random_state=random_state)
+        if s is not None:
+            try:
+                return train_test_split(
+                    rows, train_size=size, stratify=s[rows], random_state=random_state
+                )
+            except ValueError:  # a sensitive value too rare to stratify
+                pass
+        return train_test_split(rows, train_size=size, random_state=random_state)
 
-    if member_mask is None:
-        members, rest = cut(np.arange(len(s)), n_members)
-    else:
-        members, rest = np.flatnonzero(member_mask), np.flatnonzero(~member_mask)
-    if min(len(members), n_aux, len(rest) - n_aux) < 2:
-        raise ValueError(
-            f"{len(s)} records are too few to split into {len(members)} members, "
-            f"{n_aux} auxiliary records and {len(rest) - n_aux} non-members: each "
+    def too_few(n_members, n_aux, n_non_members):
+        return ValueError(
+            f"{n} records are too few to split into {n_members} members, "
+            f"{n_aux} auxiliary records and {n_non_members} non-members: each "
             "needs at least 2. Pass more records or change the fractions."
         )
-    aux, non_members = cut(rest, n_aux)
+
+    if member_mask is None:
+        if min(n_members, n - n_members) < 2:
+            raise too_few(n_members, n_aux, n - n_members - n_aux)
+        members, rest = cut(np.arange(n), n_members)
+    else:
+        members, rest = np.flatnonzero(member_mask), np.flatnonzero(~member_mask)
+    if aux_mask is not None:
+        if (aux_mask & (member_mask if member_mask is not None else False)).any():
+            raise ValueError(
+                "aux and members overlap: the attacker's auxiliary records must not "
+                "be training members of the target."
+            )
+        aux, non_members = (
+            np.flatnonzero(aux_mask),
+            np.setdiff1d(rest, np.flatnonzero(aux_mask)),
+        )
+    else:
+        if min(len(members), n_aux, len(rest) - n_aux) < 2:
+            raise too_few(len(members), n_aux, len(rest) - n_aux)
+        aux, non_members = cut(rest, n_aux)
+    if min(len(members), len(aux), len(non_members)) < 2:
+        raise too_few(len(members), len(aux), len(non_members))
     return np.sort(members), np.sort(aux), np.sort(non_members)
 
 
-def _member_mask(members, n):
+def column_values(X, position):
+    """One column of an array or DataFrame as a 1-D array."""
+    if is_pandas_dataframe(X):
+        return X.iloc[:, position].to_numpy()
+    return np.asarray(X)[:, position]
+
+
+def _member_mask(members, n, name="members"):
     """``members`` (boolean mask or positions) as a boolean mask over n records."""
     members = np.asarray(members)
     if members.dtype == bool:
         if members.shape != (n,):
             raise ValueError(
-                f"members is a boolean mask of shape {members.shape}; expected "
+                f"{name} is a boolean mask of shape {members.shape}; expected "
                 f"({n},), one entry per record of X."
             )
         return members.copy()
     if members.ndim != 1 or members.dtype.kind not in "iu":
         raise ValueError(
-            "members must be a boolean mask over the records of X or the integer "
-            f"positions of the target's training records; got {members.dtype} "
-            f"values of shape {members.shape}."
+            f"{name} must be a boolean mask over the records of X or the integer "
+            f"positions of records of X; got {members.dtype} values of shape "
+            f"{members.shape}."
         )
     if members.size and not (members.min() >= 0 and members.max() < n):
         raise ValueError(
-            f"members holds positions outside [0, {n - 1}] (X has {n} records)."
+            f"{name} holds positions outside [0, {n - 1}] (X has {n} records)."
         )
     mask = np.zeros(n, dtype=bool)
     mask[members] = True
     return mask
 
 
-def check_data(X, y, sensitive, members):
-    """X, y, s (X may stay a DataFrame) and the member mask, without missing s or y."""
+def check_data(X, y, sensitive, members, aux=None):
+    """X, y, s (X may stay a DataFrame) and the member mask, without missing s or y.
+
+    With ``aux`` (a mask or positions), the auxiliary mask is returned after the
+    member mask: ``X, y, s, members, aux, position, notes``.
+    """
     if not is_pandas_dataframe(X):
         X = np.asarray(X)
         if X.ndim != 2:
@@ -106,6 +142,7 @@ def check_data(X, y, sensitive, members):
             f"shape {y.shape}."
         )
     mask = None if members is None else _member_mask(members, X.shape[0])
+    aux_mask = None if aux is None else _member_mask(aux, X.shape[0], name="aux")
     position = resolve_column(sensitive, X, param="sensitive")
     s = np.asarray(X.iloc[:, position] if is_pandas_dataframe(X) else X[:, position])
     notes = []
@@ -118,6 +155,9 @@ def check_data(X, y, sensitive, members):
         rows = np.flatnonzero(keep)
         X, y, s = take(X, rows), y[rows], s[rows]
         mask = None if mask is None else mask[rows]
+        aux_mask = None if aux_mask is None else aux_mask[rows]
+    if aux is not None:
+        return X, y, s, mask, aux_mask, position, notes
     return X, y, s, mask, position, notes
 
 

@@ -44,8 +44,7 @@ def _querying_attacks(attacks):
 
     if attacks is not None:
         return [getattr(module, a) if isinstance(a, str) else a for a in attacks]
-    _, found = _attack_classes(None)
-    return found
+    return _attack_classes(None)
 
 
 def _watch(monitored, position, method, rows):

@@ -21,16 +21,19 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ..defenses._base import _is_ready
+from ..metrics import attack_accuracy, attack_balanced_accuracy, attack_roc_auc
 from ..utils._optional import import_optional
 from ..utils._sklearn import (
     HasMethods,
     StrOptions,
     validate_params,
 )
-from ._audit import SPLIT_CONSTRAINTS, _evaluate, audit, check_split
-from ._data import attacker_view, check_data, split, take
+from ._audit import SPLIT_CONSTRAINTS, audit, check_split
+from ._data import attacker_view, check_data, hide, split, take
+from ._reference import choose_reference
 from ._registry import _attack_classes, _name, fit_attacks
 from ._report import POPULATIONS
+from ._scoring import answer
 from ._targets import make_target
 
 _SEED_MAX = np.iinfo(np.int32).max
@@ -162,12 +165,17 @@ def _row(name, result, attack_names):
         "accuracy": result.target_test_accuracy,
         "train_accuracy": result.target_train_accuracy,
     }
+    metric = result.headline["metric"]
     for population in POPULATIONS:
         rows = result.rows[population]
-        row[f"baseline:{population}"] = rows[0]["accuracy"]
-        gains = [r["advantage"] for r in rows[1:] if not math.isnan(r["advantage"])]
+        references = [r for r in rows if r["threat_model"] == "no access"]
+        attacks = [r for r in rows if r["threat_model"] != "no access"]
+        row[f"reference:{population}"] = max(
+            (r.get(metric, math.nan) for r in references), default=math.nan
+        )
+        gains = [r["advantage"] for r in attacks if not math.isnan(r["advantage"])]
         row[f"best:{population}"] = max(gains) if gains else math.nan
-        for r in rows[1:]:
+        for r in attacks:
             if r["attack"] not in attack_names:
                 attack_names.append(r["attack"])
             row[f"{r['attack']}:{population}"] = r["advantage"]
@@ -180,7 +188,8 @@ def _row(name, result, attack_names):
         "defenses": [dict, list, tuple],
         "return_audits": ["boolean"],
     },
-    prefer_skip_nested_validation=True,
+    # the models trained in the target's place validate their own parameters
+    prefer_skip_nested_validation=False,
 )
 def privacy_utility(
     X,
@@ -334,7 +343,7 @@ def privacy_utility(
         audits[name] = result
         table.append(_row(name, result, attack_names))
     columns = ["defense", "target", "accuracy", "train_accuracy"]
-    columns += [f"{kind}:{p}" for kind in ("baseline", "best") for p in POPULATIONS]
+    columns += [f"{kind}:{p}" for kind in ("reference", "best") for p in POPULATIONS]
     columns += [f"{a}:{p}" for a in attack_names for p in POPULATIONS]
     table = _as_table(table, columns)
     return (table, audits) if return_audits else table
@@ -388,13 +397,38 @@ class _PrivacyScorer:
             "n_jobs": self.n_jobs,
         }
         fitted, skipped = fit_attacks([self.attack], estimator, aux_view, s_aux, config)
-        if len(fitted) < 2:
-            why = skipped[0] if skipped else "it is the imputation baseline itself."
+        if not fitted:
+            why = skipped[0] if skipped else "it is a model-free reference itself."
             raise ValueError(f"The privacy scorer's attack did not run: {why}")
-        rows, _, failed = _evaluate(fitted, view, position, s, None, 0.1)
-        if failed:
-            raise ValueError(f"The privacy scorer's attack failed: {failed[0]}")
-        return float(rows[1][self.metric] - rows[0][self.metric])
+        references, _ = choose_reference(
+            "categorical",
+            aux_view,
+            s_aux,
+            sensitive=self.sensitive,
+            label=label,
+            seed=self.seed,
+        )
+        key = "accuracy" if self.metric == "accuracy" else "balanced_accuracy"
+        reference_name, reference = references[key]
+        hidden = hide(view, position)
+        name, attack, _ = fitted[0]
+        try:
+            attacked = answer(name, attack, view, hidden)
+        except Exception as exc:
+            raise ValueError(f"The privacy scorer's attack failed: {exc}") from exc
+        guessed = answer(reference_name, reference, view, hidden)
+        return float(self._score(attacked, s) - self._score(guessed, s))
+
+    def _score(self, answers, s):
+        s = np.asarray(s, dtype=object)
+        if self.metric == "roc_auc":
+            classes = np.asarray(answers.attack.classes_, dtype=object)
+            return attack_roc_auc(s, answers.proba, classes=classes)
+        function = {
+            "accuracy": attack_accuracy,
+            "balanced_accuracy": attack_balanced_accuracy,
+        }[self.metric]
+        return function(s, answers.pred.astype(object))
 
     def __repr__(self):
         name = self.attack if isinstance(self.attack, str) else _name(self.attack)

@@ -1,65 +1,106 @@
 """The attacks an audit runs: found in skinvert.attacks at run time, then fitted.
 
 Every :class:`~skinvert.base.BaseInversion` subclass exported by
-:mod:`skinvert.attacks` is a candidate (continuous-attribute regressors are not).
-What an attack declares decides where it runs:
+:mod:`skinvert.attacks` is a candidate for a categorical sensitive attribute, every
+:class:`~skinvert.base.BaseContinuousInversion` subclass for a continuous one. What
+an attack declares decides where it runs and with which attacks it is compared:
 
 - ``_needs_label``: only when the attacker knows the victims' label;
 - ``_target_method`` (``"predict_proba"``, ``"predict"`` or None): only if the
-  target exposes that method;
-- a module or class name saying "white"(-box): only on tree targets;
+  target exposes that method; it also gives the threat model (labels or
+  confidences on completed records);
 - ``_reads_true_record``: its threat model grants the target's answer on each
   victim's true record, so it receives the victims' sensitive column (every
-  other attack sees it blanked out).
+  other attack sees it blanked out);
+- ``_threat_model``: an explicit threat model (one of ``THREAT_MODELS``);
+- white-box attacks (``_threat_model = "white-box"``, or "white" in the module or
+  class name) run where their ``_supports_target(target)`` says so, tree attacks
+  on tree targets.
 
 An attack that cannot be built or fitted is skipped with a note.
 """
 
 import inspect
+import time
 
+from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from ..base import BaseInversion
+from ..base import BaseContinuousInversion, BaseInversion
+from ._settings import THREAT_MODELS
 from ._targets import is_tree_target
+
+_BASES = {"categorical": BaseInversion, "continuous": BaseContinuousInversion}
+_REFERENCE_ATTACKS = ("ImputationBaseline", "ImputationRegressor")
 
 
 def _is_white_box(cls):
+    if getattr(cls, "_threat_model", None) == "white-box":
+        return True
     module = cls.__module__.lower()
     return "white" in module or "whitebox" in cls.__name__.lower()
 
 
-def _attack_classes(attacks):
-    """The baseline class and the candidate attack classes (or instances)."""
+def threat_model_of(attack):
+    """The threat model an attack (class or instance) works under."""
+    declared = getattr(attack, "_threat_model", None)
+    if declared in THREAT_MODELS:
+        return declared
+    if getattr(attack, "_reads_true_record", False):
+        return "answer on the true record"
+    if _is_white_box(attack if inspect.isclass(attack) else type(attack)):
+        return "white-box"
+    method = getattr(attack, "_target_method", None)
+    if method == "predict":
+        return "labels"
+    if method == "predict_proba":
+        return "confidences"
+    return "no access"
+
+
+def _known_attacks(kind):
     from .. import attacks as module
 
-    baseline = module.ImputationBaseline
+    base = _BASES[kind]
+    return {
+        name: obj
+        for name in getattr(module, "__all__", dir(module))
+        if inspect.isclass(obj := getattr(module, name, None))
+        and issubclass(obj, base)
+        and name not in _REFERENCE_ATTACKS
+    }
+
+
+def _attack_classes(attacks, kind="categorical"):
+    """The candidate attack classes (or instances) for this kind of attribute.
+
+    The imputation attacks are left out: the model-free reference covers them.
+    """
+    known = _known_attacks(kind)
     if attacks is None:
-        found = []
-        for name in getattr(module, "__all__", dir(module)):
-            obj = getattr(module, name, None)
-            if inspect.isclass(obj) and issubclass(obj, BaseInversion):
-                found.append(obj)
-        return baseline, [c for c in found if c is not baseline]
+        return list(known.values())
     chosen = []
     for item in [attacks] if isinstance(attacks, str) else attacks:
         if isinstance(item, str):
-            obj = getattr(module, item, None)
-            if not (inspect.isclass(obj) and issubclass(obj, BaseInversion)):
-                names = sorted(
-                    n
-                    for n in getattr(module, "__all__", [])
-                    if inspect.isclass(getattr(module, n))
-                    and issubclass(getattr(module, n), BaseInversion)
+            if item in _REFERENCE_ATTACKS:
+                continue
+            if item not in known:
+                other = "continuous" if kind == "categorical" else "categorical"
+                hint = (
+                    f" ({item} is an attack on a {other} attribute.)"
+                    if item in _known_attacks(other)
+                    else ""
                 )
                 raise ValueError(
                     f"attacks contains {item!r}, which is not an attack of "
-                    f"skinvert.attacks on a categorical attribute. Known: {names}."
+                    f"skinvert.attacks on a {kind} attribute. Known: "
+                    f"{sorted(known)}.{hint}"
                 )
-            item = obj
-        kind = item if inspect.isclass(item) else type(item)
-        if kind is not baseline:
+            item = known[item]
+        cls = item if inspect.isclass(item) else type(item)
+        if cls.__name__ not in _REFERENCE_ATTACKS:
             chosen.append(item)
-    return baseline, chosen
+    return chosen
 
 
 def _why_not(attack, target, label_known):
@@ -72,7 +113,11 @@ def _why_not(attack, target, label_known):
     method = getattr(attack, "_target_method", None)
     if isinstance(method, str) and not hasattr(target, method):
         return f"queries the target's {method}, which the target does not expose."
-    if _is_white_box(type(attack)) and not is_tree_target(target):
+    supports = getattr(attack, "_supports_target", None)
+    if callable(supports):
+        if not supports(target):
+            return "white-box attack on other model types than the target's."
+    elif _is_white_box(type(attack)) and not is_tree_target(target):
         return "white-box attack on tree models; the target is not one."
     return None
 
@@ -89,21 +134,38 @@ def _build(item, target, *, sensitive, label, seed, n_jobs):
     return attack.set_params(**{k: v for k, v in settings.items() if k in params})
 
 
-def fit_attacks(attacks, target, aux_view, s_aux, config):
-    """The fitted attacks, baseline first, and notes on those that did not run."""
-    baseline_class, candidates = _attack_classes(attacks)
-    baseline = _build(baseline_class, target, **config).fit(aux_view, s_aux)
-    fitted, notes = [("ImputationBaseline", baseline)], []
-    for item in candidates:
-        name = _name(item)
-        try:
-            attack = _build(item, target, **config)
-            reason = _why_not(attack, target, config["label"] is not None)
-            if reason is None:
-                fitted.append((name, attack.fit(aux_view, s_aux)))
-        except Exception as exc:  # an attack that cannot run here is reported
-            reason = first_line(exc)
+def _fit_one(item, target, aux_view, s_aux, config):
+    """``(name, fitted attack or None, fit seconds, reason it did not run)``."""
+    name = _name(item)
+    try:
+        attack = _build(item, target, **config)
+        reason = _why_not(attack, target, config["label"] is not None)
         if reason is not None:
+            return name, None, 0.0, reason
+        start = time.perf_counter()
+        attack.fit(aux_view, s_aux)
+        return name, attack, time.perf_counter() - start, None
+    except Exception as exc:  # an attack that cannot run here is reported
+        return name, None, 0.0, first_line(exc)
+
+
+def fit_attacks(attacks, target, aux_view, s_aux, config, kind="categorical"):
+    """The fitted attacks and notes on those that did not run.
+
+    Returns ``(fitted, notes)``: ``fitted`` is a list of ``(name, attack,
+    fit_seconds)``. The attacks are fitted through :class:`joblib.Parallel` with
+    ``config["n_jobs"]`` jobs (threads; any joblib backend set with
+    :func:`joblib.parallel_config`, a Dask cluster's included, is honoured).
+    """
+    candidates = _attack_classes(attacks, kind)
+    jobs = Parallel(n_jobs=config["n_jobs"], prefer="threads")(
+        delayed(_fit_one)(item, target, aux_view, s_aux, config) for item in candidates
+    )
+    fitted, notes = [], []
+    for name, attack, seconds, reason in jobs:
+        if reason is None:
+            fitted.append((name, attack, seconds))
+        else:
             notes.append(f"{name} skipped: {reason}")
     return fitted, notes
 

@@ -1,0 +1,121 @@
+"""The audit's settings: one typed, frozen object from the entry point to the work.
+
+:func:`~skinvert.evaluation.audit` and the ``skinvert audit`` command both build an
+:class:`AuditSettings` and hand it to the same code; every function below the entry
+point reads the named fields it needs, so a reader (or a type checker) can follow
+each setting from the command line to its use.
+"""
+
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+# Threat models, from no access to the target up to its internals. An attack is
+# compared only with attacks of its own threat model; the reference (no access)
+# is the bar every one of them must clear.
+THREAT_MODELS = (
+    "no access",
+    "labels",
+    "confidences",
+    "answer on the true record",
+    "white-box",
+)
+THREAT_MODEL_DESCRIPTIONS = {
+    "no access": (
+        "the attacker never queries the model: the model-free reference (the "
+        "majority value, or imputation from the known features, with or without "
+        "the known label)"
+    ),
+    "labels": (
+        "the attacker queries the model's predicted label on records she completes "
+        "with each candidate value"
+    ),
+    "confidences": (
+        "the attacker queries the model's confidences on records she completes "
+        "with each candidate value"
+    ),
+    "answer on the true record": (
+        "the attacker sees the model's answer on each victim's true record (e.g. "
+        "what a prediction service returned to the victim)"
+    ),
+    "white-box": "the attacker reads the model's parameters (trees, weights)",
+}
+
+# The headline metric per kind of sensitive column, and why (stated in reports).
+HEADLINE = {
+    "categorical": "balanced_accuracy",
+    "continuous": "mae_reduction",
+}
+HEADLINE_WHY = {
+    "categorical": (
+        "advantage in balanced accuracy over the reference: the mean recall over "
+        "the sensitive values, so guessing the common value scores 1/k however "
+        "imbalanced the column is, and an attack gains only by finding the rare "
+        "values too"
+    ),
+    "continuous": (
+        "relative reduction of the mean absolute error against the reference's: "
+        "(MAE_reference - MAE_attack) / MAE_reference, unitless, 0 for no gain, 1 "
+        "for exact inference"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """Everything an audit needs besides the records and the target.
+
+    Built by :func:`~skinvert.evaluation.audit` (whose docstring documents each
+    field) and by the command line; fields are validated there.
+    """
+
+    sensitive: object
+    model: object = "random_forest"
+    attacks: object = None
+    reference: object = None
+    label_known: bool = True
+    kind: str = "auto"
+    by: object = None
+    member_fraction: float = 0.5
+    aux_fraction: float = 0.25
+    max_victims: int = 1000
+    seed: int = 0
+    n_jobs: object = None
+    n_bootstrap: int = 1000
+    confidence: float = 0.95
+    ppv_k: float = 0.1
+    target_wrapper: object = None
+    membership: bool = True
+    max_categories: int = 20
+    tolerance: float = 0.1
+    verbose: int = 0
+    inputs: dict = field(default_factory=dict)
+
+    def with_column(self, sensitive):
+        """The same settings for another sensitive column."""
+        return replace(self, sensitive=sensitive)
+
+    def describe(self):
+        """The settings as JSON-ready values (callables and estimators by name)."""
+        out = {}
+        for key, value in asdict(self).items():
+            if key == "inputs":
+                continue
+            if isinstance(value, (str, int, float, bool, type(None))):
+                out[key] = value.item() if isinstance(value, np.generic) else value
+            elif isinstance(value, (list, tuple)) and all(
+                isinstance(v, (str, int, float)) for v in value
+            ):
+                out[key] = list(value)
+            else:
+                out[key] = _name_of(value)
+        return out
+
+
+def _name_of(value):
+    if isinstance(value, (list, tuple)):
+        return [_name_of(v) for v in value]
+    if isinstance(value, type):
+        return value.__name__
+    name = getattr(value, "__name__", None)
+    return name if name else type(value).__name__
