@@ -1,0 +1,440 @@
+"""The query monitor: near-twin enumeration, off-distribution queries, rates."""
+
+from collections import namedtuple
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import check_array
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
+
+from ..utils._optional import is_pandas_dataframe
+from ..utils._sklearn import Interval
+from ._base import cell_hashes
+from ._traffic import Profile, StreamState, numeric_values, off_rate
+from ._window import WindowIndex, row_fingerprints
+
+QueryAlert = namedtuple(
+    "QueryAlert",
+    ["batch", "score", "column", "client", "signal", "groups", "rows"],
+    defaults=(None, "near-twins", 0, 0),
+)
+QueryAlert.__doc__ = """A flagged check of the query stream.
+
+Fields: ``batch``, the index of the check in the stream (one check per block of
+at most ``batch_size`` rows of one call, from 0); ``score``, the signal over its
+threshold (above 1); ``column``, the suspected column (its position in the rows;
+-1 for the signals that name none); ``client``, the client the rows came from
+(``None`` for an alert on all clients together); ``signal``, one of
+``"near-twins"`` (one client's rows hold near-twin groups on ``column``),
+``"near-twins-all-clients"`` (the window's rows of every client together do),
+``"off-distribution"`` (rows far from benign traffic) and ``"rate"`` (more rows
+than ``rate_budget`` in the window); ``groups``, the near-twin groups on
+``column`` (0 for the other signals); ``rows``, the rows of that client (or of
+every client) in the window.
+"""
+
+_FIT_CLIENTS = 32
+
+
+class QueryMonitor(BaseEstimator):
+    """Flag query traffic that enumerates a column, leaves the data, or floods.
+
+    An inversion attack asks the target about each victim's record completed
+    with every candidate value of the sensitive column: near-twins, rows equal
+    but for one column. The monitor keeps the last ``window`` query rows and, per
+    client and for all clients together, counts the near-twin groups on each
+    column ``j``: sets of at least two distinct rows that coincide once column
+    ``j`` is left out. Each row is fingerprinted once per column (the sum of its
+    cell hashes minus cell ``j``'s, ``O(d)`` per row) and the fingerprints are
+    counted in a hash table that follows the window, so near-twins meet whenever
+    they arrive within ``window`` rows, in any order, in any call, and memory
+    stays bounded by the window however long the stream.
+
+    ``fit`` streams benign traffic through a window (dealt to 32 clients) and
+    records the near-twin groups per column against the number of rows, as a
+    non-decreasing envelope (the largest count seen at up to that many rows).
+    A client (or all clients) holding ``n`` rows in the window is flagged on
+    column ``j`` when its groups exceed ``(1 + margin) * e + 3 * sqrt(e) +
+    min_count``, ``e = envelope_j(n)`` (between fitted points the envelope
+    grows as ``n**2``, the rate at which chance pairs grow). ``fit`` also
+    learns what benign rows look like: categorical cells seen, numeric ranges and a
+    density score (mean squared standardised value, flagged above its 99.9 %
+    benign quantile); a client is flagged when its rows flagged so are more than
+    ``(1 + margin) * r * n + 3 * sqrt(r * n) + min_count``, ``r`` the share of
+    held-out benign rows flagged (two-fold on the fitted traffic). This is what
+    MI-Face reconstructions and surrogate-extraction queries look like. Finally,
+    with ``rate_budget``, a client with more rows than that in the window is
+    flagged (size it from the attacks' queries per inferred value: ``k``
+    candidates per victim for the enumerating attacks, one for the learned
+    inversion).
+
+    Cells are compared through 64-bit hashes (numbers by value, other cells by
+    their ``str``).
+
+    Parameters
+    ----------
+    window : int, default=20_000
+        Query rows remembered (over every client).
+    batch_size : int, default=100
+        Rows added to the window between two checks (a call is cut in blocks of
+        at most ``batch_size`` rows; blocks never span calls). Detection does
+        not depend on it, only the granularity of the alerts and the speed.
+    margin : float, default=0.25
+        Relative slack above the benign envelopes.
+    min_count : float, default=2
+        Absolute slack: near-twin groups (or off-distribution rows) tolerated
+        on top of the benign envelope.
+    rate_budget : int, default=None
+        Rows one client may have in the window; ``None``: no rate signal.
+    max_categories : int, default=32
+        A column with at most that many distinct benign values (or a
+        non-numeric one) is categorical for the off-distribution signal.
+
+    Attributes
+    ----------
+    envelope_rows_ : ndarray of shape (n_points,)
+        Rows in the window at the fitted points (sorted).
+    envelope_ : ndarray of shape (n_points, n_features_in_)
+        Largest benign near-twin groups per column at up to that many rows.
+    threshold_ : ndarray of shape (n_features_in_,)
+        Near-twin groups flagged per column with ``window`` rows.
+    off_rate_ : float
+        Share of held-out benign rows flagged off-distribution.
+    categorical_ : ndarray of bool of shape (n_features_in_,)
+        Columns treated as categorical.
+    n_features_in_ : int
+        Number of columns of the benign rows.
+    feature_names_in_ : ndarray of str
+        Column names of the benign rows (DataFrames only).
+
+    See Also
+    --------
+    MonitoredTarget : A target wrapper that monitors every query.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinvert.defenses import QueryMonitor
+    >>> rng = np.random.RandomState(0)
+    >>> monitor = QueryMonitor(window=1000, batch_size=50).fit(
+    ...     rng.normal(size=(2000, 4)))
+    >>> victims = rng.normal(size=(25, 4))
+    >>> probes = np.repeat(victims, 2, axis=0)
+    >>> probes[:, 2] = np.tile([0.0, 1.0], 25)   # both values of column 2
+    >>> probes = probes[rng.permutation(50)]     # in any order
+    >>> [(a.column, a.signal, a.groups) for a in monitor.scan(probes)]
+    [(2, 'near-twins', 25)]
+    >>> monitor.scan(rng.normal(size=(500, 4)))
+    []
+    """
+
+    _parameter_constraints: dict = {
+        "window": [Interval(Integral, 2, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "margin": [Interval(Real, 0, None, closed="left")],
+        "min_count": [Interval(Real, 0, None, closed="neither")],
+        "rate_budget": [Interval(Integral, 1, None, closed="left"), None],
+        "max_categories": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        window=20_000,
+        batch_size=100,
+        margin=0.25,
+        min_count=2,
+        rate_budget=None,
+        max_categories=32,
+    ):
+        self.window = window
+        self.batch_size = batch_size
+        self.margin = margin
+        self.min_count = min_count
+        self.rate_budget = rate_budget
+        self.max_categories = max_categories
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.sparse = True
+        return tags
+
+    def _rows(self, X, *, reset):
+        """Validate query rows; strings and DataFrames pass through untouched."""
+        if reset or hasattr(self, "n_features_in_"):
+            if is_pandas_dataframe(X):
+                validate_data(self, X, skip_check_array=True, reset=reset)
+            else:
+                X = validate_data(
+                    self,
+                    X,
+                    reset=reset,
+                    dtype=None,
+                    accept_sparse="csr",
+                    ensure_all_finite=False,
+                    ensure_min_samples=1 if reset else 0,
+                )
+        elif not is_pandas_dataframe(X):
+            X = check_array(
+                X,
+                dtype=None,
+                accept_sparse="csr",
+                ensure_all_finite=False,
+                ensure_min_samples=0,
+                input_name="X",
+            )
+        if reset and X.shape[0] == 0:
+            raise ValueError(
+                "QueryMonitor.fit got 0 benign query rows; pass at least one batch "
+                "of benign traffic."
+            )
+        return X
+
+    def _check_sizes(self):
+        if self.batch_size > self.window:
+            raise ValueError(
+                f"batch_size={self.batch_size} must not exceed window={self.window}: "
+                "each block of a call is added to the window before it is checked."
+            )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the benign envelopes from benign query traffic.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_queries, n_columns)
+            Benign query rows in arrival order (e.g. records sampled from the
+            population the model serves); best at least ``window`` rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted monitor.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is empty, or ``batch_size`` exceeds ``window``.
+        """
+        self._check_sizes()
+        X = self._rows(X, reset=True)
+        cells = cell_hashes(X)
+        values = numeric_values(X, cells.shape[1])
+        profile = Profile(values, cells, self.max_categories)
+        self.off_rate_ = off_rate(values, cells, self.max_categories)
+        self._profile = profile
+        self.categorical_ = profile.categorical.copy()
+        self.envelope_rows_, self.envelope_ = self._envelope(cells)
+        self.threshold_ = self._twin_limit(int(self.window))
+        return self
+
+    def _envelope(self, cells):
+        """Benign near-twin groups against rows in the window.
+
+        The benign rows are dealt round-robin to up to 32 clients and added to
+        a window in small blocks; after each block, every client's (rows,
+        groups) and the whole window's are points. Many clients give many
+        samples of small streams, the whole window the large ones.
+        """
+        rows, masked = row_fingerprints(cells)
+        n = cells.shape[0]
+        index = WindowIndex(self.window, cells.shape[1])
+        n_clients = int(np.clip(n // 64, 1, _FIT_CLIENTS))
+        owner = np.arange(n) % n_clients
+        step = min(int(self.window), max(n_clients, 4 * n_clients))
+        sizes, groups = [], []
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            codes = np.array([index.code(c) for c in range(n_clients)])
+            index.push(
+                rows[start:stop],
+                masked[start:stop],
+                codes[owner[start:stop]],
+                np.zeros(stop - start, dtype=bool),
+            )
+            for code in codes.tolist():
+                if code in index.n_rows:
+                    sizes.append(index.n_rows[code])
+                    groups.append(index.twins[code].copy())
+            sizes.append(index.size)
+            groups.append(index.twins[0].copy())
+        order = np.argsort(sizes, kind="stable")
+        envelope = np.maximum.accumulate(np.array(groups)[order], axis=0)
+        return np.asarray(sizes, dtype=np.int64)[order], envelope.astype(float)
+
+    def _twin_limit(self, n_rows):
+        """Near-twin groups per column flagged above, for ``n_rows`` in the window."""
+        sizes, envelope = self.envelope_rows_, self.envelope_
+        i = int(np.searchsorted(sizes, n_rows, side="right")) - 1
+        if i < 0 or sizes[i] == 0:
+            base = np.zeros(envelope.shape[1])
+        else:
+            base = envelope[i] * (n_rows / sizes[i]) ** 2
+            if i + 1 < sizes.size:
+                base = np.minimum(base, envelope[i + 1])
+        return (1.0 + self.margin) * base + 3.0 * np.sqrt(base) + self.min_count
+
+    def _off_limit(self, n_rows):
+        expected = self.off_rate_ * n_rows
+        return (1.0 + self.margin) * expected + 3.0 * np.sqrt(expected) + self.min_count
+
+    def _check(self, index, client, batch):
+        """The strongest alert on ``client``'s rows after a block, or None."""
+        code = index.codes_by_client[client]
+        n_rows = index.n_rows[code]
+        found = []
+        scopes = [("near-twins", client, index.twins[code], n_rows)]
+        if len(index.codes_by_client) > 1:
+            scopes.append(("near-twins-all-clients", None, index.twins[0], index.size))
+        for signal, who, groups, rows in scopes:
+            limit = self._twin_limit(rows)
+            if np.any(groups > limit):
+                j = int(np.argmax(groups - limit))
+                score = float(groups[j] / limit[j])
+                found.append(
+                    QueryAlert(batch, score, j, who, signal, int(groups[j]), rows)
+                )
+        n_off = index.n_off[code]
+        limit = self._off_limit(n_rows)
+        if n_off > limit:
+            found.append(
+                QueryAlert(
+                    batch, n_off / limit, -1, client, "off-distribution", 0, n_rows
+                )
+            )
+        if self.rate_budget is not None and n_rows > self.rate_budget:
+            found.append(
+                QueryAlert(
+                    batch, n_rows / self.rate_budget, -1, client, "rate", 0, n_rows
+                )
+            )
+        if not found:
+            return None
+        # An alert that names the client comes first: it is the one to act on.
+        mine = [alert for alert in found if alert.client is not None] or found
+        return max(mine, key=lambda alert: alert.score)
+
+    def off_distribution(self, X):
+        """Whether each query row is far from the benign traffic seen in ``fit``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_queries, n_columns)
+            Query rows.
+
+        Returns
+        -------
+        off : ndarray of bool of shape (n_queries,)
+            True for a row with an unseen categorical cell, a number outside
+            the benign range, or a density score above the benign 99.9 %
+            quantile.
+        """
+        check_is_fitted(self)
+        X = self._rows(X, reset=False)
+        cells = cell_hashes(X)
+        return self._profile.off(numeric_values(X, cells.shape[1]), cells)
+
+    def scan(self, X, clients=None):
+        """Monitor a stream of query rows (a query log) in a fresh window.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_queries, n_columns)
+            Query rows in arrival order.
+        clients : array-like of shape (n_queries,), default=None
+            The client of each row (ints or strings); ``None``: one client.
+
+        Returns
+        -------
+        alerts : list of QueryAlert
+            One per flagged check, in stream order.
+        """
+        check_is_fitted(self)
+        self._validate_params()
+        self._check_sizes()
+        X = self._rows(X, reset=False)
+        if clients is not None and len(clients) != _num_samples(X):
+            raise ValueError(
+                f"clients has {len(clients)} entries but X has {_num_samples(X)} "
+                "query rows; pass one client per row."
+            )
+        cells = cell_hashes(X)
+        off = self._profile.off(numeric_values(X, cells.shape[1]), cells)
+        return StreamState().observe(self, cells, off, clients=clients)
+
+    def score_batches(self, X):
+        """Near-twin groups in the window after each block, and their column.
+
+        Needs no ``fit``: ``X`` is streamed as one client through a fresh window
+        of ``window`` rows, ``batch_size`` rows at a time.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_queries, n_columns)
+            Query rows in arrival order.
+
+        Returns
+        -------
+        groups : ndarray of int of shape (n_batches,)
+            Per block, the largest number of near-twin groups on one column.
+        columns : ndarray of int of shape (n_batches,)
+            That column, -1 where there are no near-twins.
+        """
+        self._validate_params()
+        self._check_sizes()
+        X = self._rows(X, reset=False)
+        cells = cell_hashes(X)
+        rows, masked = row_fingerprints(cells)
+        index = WindowIndex(self.window, cells.shape[1])
+        code, size = index.code(None), int(self.batch_size)
+        groups, columns = [], []
+        for start in range(0, cells.shape[0], size):
+            stop = min(start + size, cells.shape[0])
+            block = np.full(stop - start, code, dtype=np.int64)
+            index.push(rows[start:stop], masked[start:stop], block, block == -1)
+            twins = index.twins[0]
+            groups.append(int(twins.max()) if twins.size else 0)
+            columns.append(int(np.argmax(twins)) if groups[-1] else -1)
+        return np.array(groups, dtype=int), np.array(columns, dtype=int)
+
+    def predict(self, X):
+        """Flag the query rows of the checks that raise an alert (one client).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_queries, n_columns)
+            Query rows in arrival order.
+
+        Returns
+        -------
+        flags : ndarray of int of shape (n_queries,)
+            1 for the rows of flagged blocks, 0 for the others.
+        """
+        alerts = self.scan(X)
+        flags = np.zeros(-(-_num_samples(X) // int(self.batch_size)), dtype=int)
+        flags[[alert.batch for alert in alerts]] = 1
+        return np.repeat(flags, self.batch_size)[: _num_samples(X)]
+
+    def wrap(self, estimator, **kwargs):
+        """Return ``MonitoredTarget(estimator, self, **kwargs)``.
+
+        Parameters
+        ----------
+        estimator : classifier
+            The target whose queries to monitor.
+        **kwargs : dict
+            Other parameters of :class:`MonitoredTarget`.
+
+        Returns
+        -------
+        monitored : MonitoredTarget
+        """
+        from ._monitor import MonitoredTarget
+
+        return MonitoredTarget(estimator, self, **kwargs)
