@@ -246,6 +246,11 @@ class InversionModel(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         outputs = np.asarray(outputs)
         n_classes = len(self.classes_)
+        if outputs.dtype.kind in "fc" and not np.isfinite(outputs).all():
+            raise ValueError(
+                "outputs hold NaN or infinite values; pass the confidence vectors "
+                "(or labels) the target released."
+            )
         if outputs.ndim == 1:
             if self.output != "label":
                 raise ValueError(
@@ -325,6 +330,11 @@ class InversionModel(TransformerMixin, BaseEstimator):
                 [f"x{i}" for i in range(self.n_features_in_)], dtype=object
             )
         return np.asarray(names, dtype=object)[self.columns_]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
 
 
 def _check_records(estimator, X, *, reset):

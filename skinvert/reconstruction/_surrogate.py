@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -16,7 +16,7 @@ from ._common import Domain, Oracle, target_feature_names
 MIN_QUERIES = 10
 
 
-class Surrogate(ClassifierMixin, BaseEstimator):
+class Surrogate(BaseEstimator):
     """A white-box copy of a black-box target, trained on its answers.
 
     Tramèr, Zhang, Juels, Reiter & Ristenpart (USENIX Security 2016) extract a
@@ -90,7 +90,8 @@ class Surrogate(ClassifierMixin, BaseEstimator):
     ------
     ValueError
         In ``fit``, when ``max_queries`` is below 10, or when every answer of
-        the target is the same class (nothing to learn).
+        the target is the same class and ``estimator`` cannot be fitted on one
+        class.
 
     See Also
     --------
@@ -204,17 +205,21 @@ class Surrogate(ClassifierMixin, BaseEstimator):
             n_jobs=self.n_jobs,
         )
         labels = np.asarray(oracle(records, method="predict"))
-        if np.unique(labels).shape[0] < 2:
-            raise ValueError(
-                f"The target answered {labels[0]!r} on all {labels.shape[0]} "
-                "synthesised records: a surrogate cannot learn from one class. Raise "
-                "max_queries, or use synthesis='aux' or a smaller noise."
-            )
         if self.estimator is None:
             estimator = DecisionTreeClassifier(random_state=self.random_state)
         else:
             estimator = clone(self.estimator)
-        estimator.fit(records, labels)
+        try:
+            estimator.fit(records, labels)
+        except ValueError as exc:
+            if np.unique(labels).shape[0] > 1:
+                raise
+            raise ValueError(
+                f"The target answered {labels[0]!r} on all {labels.shape[0]} "
+                f"synthesised records and {type(estimator).__name__} cannot learn "
+                "from one class. Raise max_queries, use synthesis='aux' or a smaller "
+                "noise, or a tree estimator."
+            ) from exc
         agree = np.asarray(oracle(held, method="predict")) == estimator.predict(held)
         self.estimator_ = estimator
         self.classes_ = estimator.classes_
@@ -268,3 +273,35 @@ class Surrogate(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return self.estimator_.predict_proba(X)
+
+    def score(self, X, y=None):
+        """Fidelity on ``X``: the fraction of records labelled as the target does.
+
+        Queries the target on every record of ``X`` (not counted in
+        ``n_queries_``, which is what ``fit`` spent).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Records.
+        y : None
+            Ignored: the reference labels are the target's.
+
+        Returns
+        -------
+        fidelity : float
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        oracle = Oracle(
+            self.target,
+            feature_names=target_feature_names(self.target),
+            batch_size=self.batch_size,
+            n_jobs=self.n_jobs,
+        )
+        return float(np.mean(oracle(X, method="predict") == self.estimator_.predict(X)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
