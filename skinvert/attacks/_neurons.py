@@ -13,12 +13,13 @@ from numbers import Integral
 
 import numpy as np
 from scipy.special import expit, logit
+from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, _complete, _take_rows
 from ..base import BaseInversion
-from ..utils._sklearn import Interval
+from ..utils._sklearn import Interval, StrOptions
 from ._combined import (
     _CALIBRATION,
     _COMBINED_ATTRIBUTES,
@@ -163,27 +164,15 @@ def _correlations(outputs, truth):
     return np.divide(cov, scale, out=np.zeros_like(cov), where=scale > 0)
 
 
-def _fit_logistic_1d(score, truth, ridge=1e-3, n_iter=50):
-    """Per-column logistic regressions ``truth ~ a * score + b`` (Newton, ridge).
+def _fit_logistic(features, truth, base):
+    """``(coef, intercept)`` of a ridge logistic regression of ``truth`` (0/1).
 
-    ``score`` and ``truth`` have shape (n, k); returns ``a`` and ``b`` of shape (k,).
+    With a single class in ``truth`` the log-odds are the constant ``logit(base)``.
     """
-    k = score.shape[1]
-    a, b = np.zeros(k), np.zeros(k)
-    for _ in range(n_iter):
-        p = expit(a * score + b)
-        w = p * (1.0 - p)
-        r = p - truth
-        ga, gb = (r * score).sum(0) + ridge * a, r.sum(0) + ridge * b
-        haa = (w * score**2).sum(0) + ridge
-        hab = (w * score).sum(0)
-        hbb = w.sum(0) + ridge
-        det = haa * hbb - hab**2
-        da, db = (hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det
-        a, b = a - da, b - db
-        if max(np.abs(da).max(), np.abs(db).max()) < 1e-10:
-            break
-    return a, b
+    if truth.min() == truth.max():
+        return np.zeros(features.shape[1]), float(logit(base))
+    model = LogisticRegression(C=1.0).fit(features, truth)
+    return model.coef_[0], float(model.intercept_[0])
 
 
 def _quantiles(values, levels):
@@ -201,38 +190,47 @@ def _to_uniform(x, quantiles, levels):
     return out
 
 
-def neuron_model(evidence, codes, k):
-    """The paper's score and its calibration, learned from auxiliary outputs.
+def neuron_model(evidence, codes, k, scoring="correlation"):
+    """The neurons' score and its calibration, learned from auxiliary outputs.
 
     ``evidence`` has shape (n, k, m): the m selected neurons of candidate ``v``
     read on each record completed with ``v``. For each candidate: quantiles of
-    each neuron, the correlation weights, and a logistic calibration of the
-    score against ``[true value == v]``.
+    each neuron, the correlation weights, and a logistic regression of
+    ``[true value == v]`` on the paper's score (``scoring="correlation"``) or on
+    the neurons' quantile levels (``scoring="logistic"``).
     """
     n, _, m = evidence.shape
     levels = np.linspace(0.0, 1.0, min(_LEVELS, n))
     truth = (codes[:, None] == np.arange(k)).astype(float)
-    quantiles, weights = [], []
-    score = np.empty((n, k))
+    base = np.clip(truth.mean(axis=0), 1e-6, 1 - 1e-6)
+    quantiles, weights, coefs, intercepts = [], [], [], []
     for j in range(k):
         q = _quantiles(evidence[:, j], levels)
         u = _to_uniform(evidence[:, j], q, levels)
         corr = _correlations(u, truth[:, j])
         total = np.abs(corr).sum()
         w = corr / total if total > 0 else np.full(m, 1.0 / m)
+        features = _features(u, w, scoring)
+        coef, intercept = _fit_logistic(features, truth[:, j], base[j])
         quantiles.append(q)
         weights.append(w)
-        score[:, j] = _score(u, w)
-    a, b = _fit_logistic_1d(score, truth)
-    base = np.clip(truth.mean(axis=0), 1e-6, 1 - 1e-6)
+        coefs.append(coef)
+        intercepts.append(intercept)
     return {
+        "scoring": scoring,
         "levels": levels,
         "quantiles": quantiles,
         "weights": np.array(weights),
-        "a": a,
-        "b": b,
+        "coefs": coefs,
+        "intercepts": np.array(intercepts),
         "base_logit": logit(base),
     }
+
+
+def _features(uniform, weights, scoring):
+    if scoring == "logistic":
+        return uniform
+    return _score(uniform, weights)[:, None]
 
 
 def _score(uniform, weights):
@@ -245,11 +243,12 @@ def _score(uniform, weights):
 def neuron_log_ratio(evidence, model):
     """Log-likelihood ratio of "the truth is v" from the neurons, shape (n, k)."""
     n, k, _ = evidence.shape
-    score = np.empty((n, k))
+    log_odds = np.empty((n, k))
     for j in range(k):
         u = _to_uniform(evidence[:, j], model["quantiles"][j], model["levels"])
-        score[:, j] = _score(u, model["weights"][j])
-    return model["a"] * score + model["b"] - model["base_logit"]
+        features = _features(u, model["weights"][j], model["scoring"])
+        log_odds[:, j] = features @ model["coefs"][j]
+    return log_odds + model["intercepts"] - model["base_logit"]
 
 
 class _NeuronMixin:
@@ -304,6 +303,11 @@ _NEURON_PARAMETERS = """    n_neurons : int, default=10
     layers : int, list of int or None, default=None
         Hidden layers searched for the neurons (0 is the first; negative counts
         from the last). ``None``: every hidden layer.
+    scoring : {"correlation", "logistic"}, default="correlation"
+        ``"correlation"``: the paper's score, the correlation-weighted mean of
+        the neurons' quantile levels, calibrated by a logistic regression;
+        ``"logistic"``: a logistic regression on the levels themselves (more
+        flexible; needs more auxiliary records per neuron).
 """
 
 _NEURON_ATTRIBUTES = """    layers_ : list of int
@@ -424,6 +428,7 @@ class NeuronOutputInversion(_NeuronMixin, BaseInversion):
         },
         "n_neurons": [Interval(Integral, 1, None, closed="left")],
         "layers": [Integral, "array-like", None],
+        "scoring": [StrOptions({"correlation", "logistic"})],
     }
 
     def __init__(
@@ -436,6 +441,7 @@ class NeuronOutputInversion(_NeuronMixin, BaseInversion):
         max_candidates=DEFAULT_MAX_CANDIDATES,
         n_neurons=10,
         layers=None,
+        scoring="correlation",
         batch_size=DEFAULT_BATCH_SIZE,
     ):
         super().__init__(
@@ -448,11 +454,12 @@ class NeuronOutputInversion(_NeuronMixin, BaseInversion):
         )
         self.n_neurons = n_neurons
         self.layers = layers
+        self.scoring = scoring
 
     def _fit(self, records, codes, labels):
         self._select_neurons(records, codes)
         evidence = self._neuron_outputs(records)
-        self._model_ = neuron_model(evidence, codes, len(self.classes_))
+        self._model_ = neuron_model(evidence, codes, len(self.classes_), self.scoring)
         self.queries_per_victim_ = 0
 
     def _posterior(self, records, labels):
@@ -556,6 +563,7 @@ class CombinedNeuronOutput(_NeuronMixin, _CombinedInversion):
         **{key: value for key, value in _CONSTRAINTS.items() if key != "smoothing"},
         "n_neurons": [Interval(Integral, 1, None, closed="left")],
         "layers": [Integral, "array-like", None],
+        "scoring": [StrOptions({"correlation", "logistic"})],
     }
 
     def __init__(
@@ -568,6 +576,7 @@ class CombinedNeuronOutput(_NeuronMixin, _CombinedInversion):
         max_candidates=DEFAULT_MAX_CANDIDATES,
         n_neurons=10,
         layers=None,
+        scoring="correlation",
         imputer=None,
         label_in_prior="auto",
         temperature="auto",
@@ -594,6 +603,7 @@ class CombinedNeuronOutput(_NeuronMixin, _CombinedInversion):
         )
         self.n_neurons = n_neurons
         self.layers = layers
+        self.scoring = scoring
 
     def _smoothing_grid(self):
         return (0.0,)
@@ -607,7 +617,7 @@ class CombinedNeuronOutput(_NeuronMixin, _CombinedInversion):
         return self._neuron_outputs(records)
 
     def _evidence_model(self, evidence, codes, labels, smoothing):
-        return neuron_model(evidence, codes, len(self.classes_))
+        return neuron_model(evidence, codes, len(self.classes_), self.scoring)
 
     def _log_evidence(self, evidence, labels, smoothing, model):
         return neuron_log_ratio(evidence, model)
