@@ -126,17 +126,20 @@ class _Median:
         return np.full(X.shape[0], self.value_)
 
 
-def _attacks(target, column, label, seed):
+def _attacks(target, column, label, seed, tolerance):
     common = {"sensitive": column, "label": label}
+    combined = CombinedFredriksonRegressor(
+        target, **common, tolerance=tolerance, random_state=seed
+    )
     return {
         "median": _Median(),
         "imputation": ImputationRegressor(**common, random_state=seed),
         "fredrikson": FredriksonRegressor(target, **common),
-        "combined": CombinedFredriksonRegressor(target, **common, random_state=seed),
+        "combined": combined,
     }
 
 
-def run_one(dataset, target_name, seed):
+def run_one(dataset, target_name, seed, tolerance=0.5):
     """Metrics of every attack on members and non-members for one seed."""
     X, y, column = DATASETS[dataset](seed)
     order = np.random.default_rng(seed).permutation(len(y))
@@ -146,7 +149,7 @@ def run_one(dataset, target_name, seed):
     label = X.shape[1]
     s = X[:, column]
     out = {}
-    for name, attack in _attacks(target, column, label, seed).items():
+    for name, attack in _attacks(target, column, label, seed, tolerance).items():
         start = time.perf_counter()
         attack.fit(view[aux], s[aux])
         row = {"queries": attack.queries_per_victim_}
@@ -169,8 +172,11 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument(
+        "--tolerance", type=float, default=0.5, help="of the combined regressor"
+    )
     args = parser.parse_args(argv)
-    print(f"# {machine()}; {args.seeds} seeds\n")
+    print(f"# {machine()}; {args.seeds} seeds; tolerance={args.tolerance}\n")
     summary = []
     print(
         "| dataset | target | attack | queries | MAE members / non | "
@@ -179,7 +185,10 @@ def main(argv=None):
     print("|---|---|---|---:|---:|---:|---:|---:|")
     for dataset in args.datasets.split(","):
         for target_name in args.targets.split(","):
-            runs = [run_one(dataset, target_name, seed) for seed in range(args.seeds)]
+            runs = [
+                run_one(dataset, target_name, seed, args.tolerance)
+                for seed in range(args.seeds)
+            ]
             for name in runs[0]:
                 cells = []
                 for metric in METRICS:
