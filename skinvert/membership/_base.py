@@ -13,6 +13,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import check_array
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._query import query_target
@@ -59,6 +60,17 @@ def check_membership(y, n, name="y"):
         values = None
     if values is None or not np.isin(values, (0.0, 1.0)).all():
         shown = np.unique(y.astype(str))[:5].tolist()
+        kind = type_of_target(y, input_name=name)
+        if kind == "continuous":
+            raise ValueError(
+                f"Unknown label type: continuous. {name} must be membership labels "
+                f"(1 member, 0 non-member); got values {shown}."
+            )
+        if kind.startswith("multiclass"):
+            raise ValueError(
+                f"Only binary classification is supported: {name} must be "
+                f"membership labels (1 member, 0 non-member); got values {shown}."
+            )
         raise ValueError(
             f"{name} must be membership labels: 1 for members of the target's "
             f"training set, 0 for non-members (or booleans); got values {shown}."

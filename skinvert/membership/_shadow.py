@@ -130,8 +130,8 @@ class ShadowAttackMixin:
         if records.shape[0] < 2:
             raise ValueError(
                 f"{type(self).__name__} trains shadow models on halves of the "
-                f"records passed to fit; got {records.shape[0]} record(s), need at "
-                "least 2 (in practice, hundreds)."
+                f"records passed to fit; got n_samples = {records.shape[0]}, need "
+                "at least 2 (in practice, hundreds)."
             )
 
 

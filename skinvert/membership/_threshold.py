@@ -139,7 +139,7 @@ class LossThresholdAttack(BaseMembershipAttack):
         if self.fpr is None and (membership.min() == 1 or membership.max() == 0):
             raise ValueError(
                 "LossThresholdAttack with fpr=None learns its threshold from known "
-                "members and non-members, but y holds only "
+                "members and non-members, but y holds one class only: "
                 f"{'members' if membership.min() == 1 else 'non-members'}. Pass y "
                 "with both values, or set fpr= to place the threshold on "
                 "non-members alone."

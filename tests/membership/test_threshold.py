@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from sklearn.model_selection import cross_val_score
 from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import cross_val_score
 
 from skinvert.membership import LossThresholdAttack, membership_roc_auc
 
