@@ -12,6 +12,7 @@ import numpy as np
 from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.pipeline import Pipeline
@@ -26,6 +27,7 @@ from sklearn.preprocessing import (
     RobustScaler,
     StandardScaler,
 )
+from sklearn.utils.validation import check_is_fitted
 
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, _complete, _take_rows
 from ..base import BaseInversion
@@ -57,6 +59,15 @@ SUPPORTED_LINEAR_MODELS = (
     + ", ".join(t.__name__ for t in COLUMNWISE_TRANSFORMERS)
     + ", or a ColumnTransformer of them), optionally in FrozenEstimator"
 )
+
+
+def _is_fitted(model):
+    """Whether ``model`` is a fitted estimator (False for None or unfitted)."""
+    try:
+        check_is_fitted(model)
+    except (NotFittedError, TypeError):
+        return False
+    return True
 
 
 def _unsupported(target, detail):
@@ -385,7 +396,7 @@ class LinearWhiteBoxInversion(BaseInversion):
         return self.evidence == "csmia"
 
     def _check_target(self):
-        if self.target is not None:
+        if _is_fitted(self.target):  # None or unfitted: the base's clear errors
             split_linear_target(self.target)
         super()._check_target()
 

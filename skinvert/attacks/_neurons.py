@@ -12,6 +12,7 @@ paper's WB·IP).
 from numbers import Integral
 
 import numpy as np
+from scipy.sparse import issparse
 from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -29,7 +30,7 @@ from ._combined import (
     _CombinedInversion,
 )
 from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
-from ._linear import _check_columnwise
+from ._linear import _check_columnwise, _is_fitted
 from ._whitebox import _unfreeze
 
 _LEVELS = 1000  # quantile levels of each neuron's output (as QuantileTransformer)
@@ -120,6 +121,15 @@ class _Network:
 
     def _pre_activations(self, rows):
         rows = _transform(self.steps, rows)
+        if not issparse(rows):
+            try:
+                rows = np.asarray(rows, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    "The completed records do not reach the network as numbers "
+                    f"({exc}). Use candidates= the network takes, or a Pipeline "
+                    "whose preprocessing encodes the sensitive column."
+                ) from exc
         first = rows @ self.model.coefs_[0]
         return np.asarray(first, dtype=float) + self.model.intercepts_[0]
 
@@ -258,7 +268,7 @@ class _NeuronMixin:
         return _Network(self.target, self.layers, type(self).__name__)
 
     def _check_target(self):
-        if self.target is not None:
+        if _is_fitted(self.target):  # None or unfitted: the base's clear errors
             self._network()
         super()._check_target()
 

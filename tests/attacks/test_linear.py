@@ -182,3 +182,11 @@ def test_beats_the_prior_where_the_model_leaks():
     attack.fit(view[500:], X[500:, 1])
     majority = np.mean(X[:500, 1] == attack.classes_[np.argmax(attack.prior_)])
     assert attack.score(view[:500], X[:500, 1]) > majority + 0.05
+
+
+def test_unfitted_target_says_to_freeze_it():
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = _data(0, 2)
+    with pytest.raises(NotFittedError, match="FrozenEstimator"):
+        LinearWhiteBoxInversion(LogisticRegression(), sensitive=1).fit(X, X[:, 1])
