@@ -22,6 +22,14 @@ from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, _take_rows
 from ..base import BaseInversion
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ._confidence import _label_confidence, _top_class
+from ._decision import (
+    DECISION_ATTRIBUTE,
+    DECISION_PARAMETER,
+    DecisionMixin,
+    argmax_with_prior,
+    check_decision,
+    choose_bias,
+)
 from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._imputation import known_feature_table, make_default_imputer
 from ._label_only import _LABEL_ONLY_PARAMETERS, output_codes
@@ -29,6 +37,7 @@ from ._label_only import _LABEL_ONLY_PARAMETERS, output_codes
 TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, np.inf)
 SMOOTHINGS = (0.001, 0.01, 0.1, 0.5)
 PSEUDO_COUNTS = (0.1, 1.0, 10.0)
+MATCH_TRUSTS = (0.0, 0.25, 0.5, 0.75, 0.95)
 _TINY = np.finfo(float).tiny
 
 _COMBINED_PARAMETERS = """    imputer : classifier, default=None
@@ -53,21 +62,27 @@ _COMBINED_PARAMETERS = """    imputer : classifier, default=None
         cross-validation on the auxiliary data (a list gives the grid).
 """
 
-_CV_PARAMETERS = """    cv : int, default=5
+_CV_PARAMETERS = (
+    """    cv : int, default=5
         Folds of the cross-validation on the auxiliary data (stratified when every
         value occurs at least ``cv`` times).
     tolerance : float, default=1.0
         Among the grid points whose held-out log-likelihood is within
         ``tolerance`` standard errors of the best (paired over the auxiliary
-        records), keep the one where the target moves the posterior most; ``0``
+        records) and whose held-out accuracy is not below the imputation
+        baseline's (``temperature=inf``) by more than ``tolerance`` standard
+        errors, keep the one where the target moves the posterior most; ``0``
         keeps the best. Auxiliary records are not in the target's training set,
         so they cannot show what it memorised of its members: the target gets the
-        benefit of the doubt only where non-members cannot tell the difference.
+        benefit of the doubt only where non-members cannot tell the difference,
+        and never at a cost in accuracy on them that the auxiliary data can see.
     random_state : int, RandomState instance or None, default=None
         Seed of the folds and of the default imputer.
 """
-
-_COMBINED_ATTRIBUTES = """    imputer_ : classifier or None
+    + DECISION_PARAMETER
+)
+_COMBINED_ATTRIBUTES = (
+    """    imputer_ : classifier or None
         The imputer fitted on all the auxiliary data (None when it holds a single
         sensitive value or no feature: the prior is then ``prior_``).
     label_in_prior_ : bool
@@ -87,7 +102,8 @@ _COMBINED_ATTRIBUTES = """    imputer_ : classifier or None
     best_index_ : int or None
         The chosen grid point.
 """
-
+    + DECISION_ATTRIBUTE
+)
 _CALIBRATION = """
     **Calibration, on the auxiliary data only.** ``fit`` chooses the temperature,
     the smoothing and whether the imputer sees the label by cross-validation on
@@ -158,18 +174,20 @@ _CONSTRAINTS = {
         "array-like",
     ],
     "tolerance": [Interval(Real, 0, None, closed="left")],
+    "decision": [StrOptions({"accuracy", "balanced_accuracy"}), tuple],
     "random_state": ["random_state"],
 }
 
 
-class _CombinedInversion(BaseInversion):
+class _CombinedInversion(DecisionMixin, BaseInversion):
     """Shared fit: cross-fitted imputation prior, target evidence, grid search.
 
     Subclasses implement ``_evidence(records, labels)`` (the raw answers, first
     axis the records), ``_evidence_model(evidence, codes, labels, smoothing)``
     (anything learned from auxiliary answers, or None) and
     ``_log_evidence(evidence, labels, smoothing, model)`` (an ``(n, k)`` array),
-    and may override ``_finish(scores, evidence, labels)``.
+    and may override ``_finish(scores, evidence, labels, setting)``, whose
+    ``setting`` is cross-validated over ``_finish_grid()``.
     """
 
     _parameter_constraints: dict = {
@@ -193,6 +211,7 @@ class _CombinedInversion(BaseInversion):
         smoothing="auto",
         cv=5,
         tolerance=1.0,
+        decision="accuracy",
         random_state=None,
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
@@ -214,6 +233,7 @@ class _CombinedInversion(BaseInversion):
         self.smoothing = smoothing
         self.cv = cv
         self.tolerance = tolerance
+        self.decision = decision
         self.random_state = random_state
 
     def _smoothing_grid(self):
@@ -222,7 +242,10 @@ class _CombinedInversion(BaseInversion):
     def _evidence_model(self, evidence, codes, labels, smoothing):
         return None
 
-    def _finish(self, scores, evidence, labels):
+    def _finish_grid(self):
+        return (None,)
+
+    def _finish(self, scores, evidence, labels, setting):
         return scores
 
     def _make_imputer(self, table):
@@ -270,26 +293,38 @@ class _CombinedInversion(BaseInversion):
         return list(splitter.split(np.zeros((n, 1)), codes))
 
     def _fit(self, records, codes, labels):
+        check_decision(self.decision, self.classes_)
         evidence = self._evidence(records, labels)
         options = self._label_options(labels)
         temperatures = _grid(
             self.temperature, "temperature", TEMPERATURES, low_closed=False
         )
         smoothings = self._smoothing_grid()
+        finishes = self._finish_grid()
         known = self._known(records)
         tables = {o: known_feature_table(known, labels if o else None) for o in options}
-        grid = list(product(options, temperatures, smoothings))
-        folds = self._folds(codes) if len(grid) > 1 else None
+        grid = list(product(options, temperatures, smoothings, finishes))
+        needs_folds = len(grid) > 1 or self.decision != "accuracy"
+        folds = self._folds(codes) if needs_folds else None
         self.cv_results_, self.best_index_ = None, None
         # Nothing to calibrate on: fall back to imputation where the grid allows.
-        best = (options[-1], max(temperatures), smoothings[0])
+        best = (options[-1], max(temperatures), smoothings[0], finishes[0])
         if len(grid) == 1:
             best = grid[0]
+        bias = np.zeros(len(self.classes_))
         if folds is not None:
-            best = grid[self._search(grid, folds, tables, evidence, codes, labels)]
-        self.label_in_prior_, self.temperature_, self.smoothing_ = best
+            index, held_out = self._search(grid, folds, tables, evidence, codes, labels)
+            best = grid[index]
+            bias = choose_bias(
+                held_out, codes, self.decision, self.classes_, self.prior_
+            )
+            if len(grid) == 1:
+                self.cv_results_, self.best_index_ = None, None
+        self.label_in_prior_, self.temperature_, self.smoothing_ = best[:3]
+        self._finish_setting_ = best[3]
         self.imputer_ = self._fit_imputer(tables[best[0]], codes)
         self._model_ = self._evidence_model(evidence, codes, labels, best[2])
+        self.decision_bias_ = bias
 
     def _fold(self, train, test, tables, evidence, codes, labels, smoothings):
         """Held-out priors and log-evidence of one fold, for every grid value."""
@@ -315,7 +350,7 @@ class _CombinedInversion(BaseInversion):
         """Score every grid point on the held-out folds; return the chosen index."""
         n, k = len(codes), len(self.classes_)
         priors = {o: np.empty((n, k)) for o in tables}
-        log_evidence = {s: np.empty((n, k)) for _, _, s in grid}
+        log_evidence = {g[2]: np.empty((n, k)) for g in grid}
         # the folds through joblib: threads here, or any backend the caller's
         # joblib.parallel_config sets (Dask's included)
         fold = delayed(self._fold)
@@ -331,13 +366,15 @@ class _CombinedInversion(BaseInversion):
                 log_evidence[smoothing][test] = values
         rows = np.arange(n)
         log_likelihood = np.empty((len(grid), n))
-        accuracy = np.empty(len(grid))
+        correct = np.empty((len(grid), n))
         influence = np.empty(len(grid))
-        for i, (option, temperature, s) in enumerate(grid):
+        posteriors = []
+        for i, (option, temperature, s, setting) in enumerate(grid):
             combined = _combine(priors[option], log_evidence[s], temperature)
-            proba = _normalise(self._finish(combined, evidence, labels))
+            proba = _normalise(self._finish(combined, evidence, labels, setting))
+            posteriors.append(proba)
             log_likelihood[i] = np.log(np.maximum(proba[rows, codes], _TINY))
-            accuracy[i] = np.mean(self._best(proba) == codes)
+            correct[i] = argmax_with_prior(proba, self.prior_) == codes
             influence[i] = (
                 0.5 * np.abs(proba - _normalise(priors[option])).sum(1).mean()
             )
@@ -346,18 +383,37 @@ class _CombinedInversion(BaseInversion):
         gap = log_likelihood[best] - log_likelihood
         error = gap.std(axis=1) / np.sqrt(n)
         equivalent = gap.mean(axis=1) <= self.tolerance * error
+        # never below imputation's held-out accuracy beyond noise
+        reference = [
+            i
+            for i, g in enumerate(grid)
+            if np.isinf(g[1]) and g[0] == grid[-1][0] and g[3] == grid[0][3]
+        ]
+        safe = np.ones(len(grid), dtype=bool)
+        if reference:
+            loss = correct[reference[0]] - correct
+            loss_error = loss.std(axis=1) / np.sqrt(n)
+            safe = loss.mean(axis=1) <= self.tolerance * loss_error
+        eligible = equivalent & safe
+        if not eligible.any():
+            eligible = np.arange(len(grid)) == best
         self.cv_results_ = {
             "label_in_prior": np.array([g[0] for g in grid]),
             "temperature": np.array([g[1] for g in grid]),
             "smoothing": np.array([g[2] for g in grid]),
+            **self._finish_results(grid),
             "log_likelihood": mean,
             "log_likelihood_se": error,
-            "accuracy": accuracy,
+            "accuracy": correct.mean(axis=1),
             "influence": influence,
             "equivalent": equivalent,
+            "safe": safe,
         }
-        self.best_index_ = int(np.argmax(np.where(equivalent, influence, -np.inf)))
-        return self.best_index_
+        self.best_index_ = int(np.argmax(np.where(eligible, influence, -np.inf)))
+        return self.best_index_, posteriors[self.best_index_]
+
+    def _finish_results(self, grid):
+        return {}
 
     def _prior_proba(self, records, labels):
         """The imputer's posterior ``P(v | known features[, known label])``."""
@@ -376,7 +432,7 @@ class _CombinedInversion(BaseInversion):
                 evidence, labels, self.smoothing_, self._model_
             )
             scores = _combine(prior, log_evidence, self.temperature_)
-        return self._finish(scores, evidence, labels)
+        return self._finish(scores, evidence, labels, self._finish_setting_)
 
 
 class CombinedFredrikson(_CombinedInversion):
@@ -468,14 +524,15 @@ class CombinedCSMIA(CombinedFredrikson):
     - none does: infer the candidate with the highest ``q(v)``.
 
     ``predict_proba`` is a soft version of these rules: on a victim with
-    matching candidates, ``k / (k + 1)`` of the mass goes to them in proportion
-    to ``q`` and ``1 / (k + 1)`` follows ``q`` over all ``k`` candidates (so its
-    argmax is the rules' decision); with no match it is ``q``. It ranks victims
-    for ROC analysis but is not calibrated. The calibration of ``q`` is chosen
-    by cross-validating this posterior on the auxiliary data, as in
-    :class:`CombinedFredrikson`, but the case rules hold whatever it finds: on
-    non-members this attack can fall below imputation where the single-match
-    rule is wrong more often than the imputer.
+    matching candidates, a share ``t`` (the *match trust*) of the mass goes to
+    them in proportion to ``q`` and ``1 - t`` follows ``q`` over all
+    candidates; with no match it is ``q``. With ``t >= 1/2`` a single match
+    always wins (the rules above); ``t = 0`` is :class:`CombinedFredrikson`.
+    ``t`` is cross-validated with the calibration of ``q`` on the auxiliary
+    data, so the rules are only trusted as far as they are right on records
+    like the auxiliary ones: a near-perfect imputer is not overridden by a
+    single-match rule that is wrong more often than it. It ranks victims for
+    ROC analysis but is not calibrated.
 
     Threat model: black-box access to ``predict_proba``; the attacker knows the
     victim's other input columns and its true label (``label`` is required).
@@ -486,11 +543,17 @@ class CombinedCSMIA(CombinedFredrikson):
         + _COMBINED_PARAMETERS
         + """    smoothing : "auto", float or array-like of float, default="auto"
         ``a`` in ``g`` (see :class:`CombinedFredrikson`).
+    match_trust : "auto", float in [0, 1] or array-like of float, default="auto"
+        ``t``, the share of the posterior the case rules give to the
+        label-reproducing candidates. ``"auto"`` picks from
+        ``(0, 0.25, 0.5, 0.75, 0.95)`` jointly with the rest of the grid.
 """
         + _CV_PARAMETERS
         + _SHARED_ATTRIBUTES
         + _COMBINED_ATTRIBUTES
-        + """
+        + """    match_trust_ : float
+        The match trust in use.
+
     See Also
     --------
     CSMIA : The case rules with confidence tie-breaks.
@@ -512,13 +575,80 @@ class CombinedCSMIA(CombinedFredrikson):
     ...     cv=3, random_state=0)
     >>> attack.fit(view[300:], X[300:, 0]).predict(view[:3]).shape
     (3,)
+    >>> bool(0 <= attack.match_trust_ <= 1)
+    True
     """
     )
 
     _needs_label = True
     _finish_needs_evidence = True
+    _parameter_constraints: dict = {
+        **_CombinedInversion._parameter_constraints,
+        "match_trust": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, 1, closed="both"),
+            "array-like",
+        ],
+    }
 
-    def _finish(self, scores, answers, labels):
+    def __init__(
+        self,
+        target=None,
+        *,
+        sensitive=0,
+        label=None,
+        candidates=None,
+        max_candidates=DEFAULT_MAX_CANDIDATES,
+        imputer=None,
+        label_in_prior="auto",
+        temperature="auto",
+        smoothing="auto",
+        match_trust="auto",
+        cv=5,
+        tolerance=1.0,
+        decision="accuracy",
+        random_state=None,
+        batch_size=DEFAULT_BATCH_SIZE,
+        n_jobs=None,
+        verbose=0,
+    ):
+        super().__init__(
+            target,
+            sensitive=sensitive,
+            label=label,
+            candidates=candidates,
+            max_candidates=max_candidates,
+            imputer=imputer,
+            label_in_prior=label_in_prior,
+            temperature=temperature,
+            smoothing=smoothing,
+            cv=cv,
+            tolerance=tolerance,
+            decision=decision,
+            random_state=random_state,
+            batch_size=batch_size,
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+        self.match_trust = match_trust
+
+    def _finish_grid(self):
+        trusts = _grid(self.match_trust, "match_trust", MATCH_TRUSTS, low_closed=True)
+        if max(trusts) > 1:
+            raise ValueError(
+                "match_trust must be 'auto', a number in [0, 1] or a non-empty list "
+                f"of such numbers; got {self.match_trust!r}."
+            )
+        return trusts
+
+    def _finish_results(self, grid):
+        return {"match_trust": np.array([g[3] for g in grid])}
+
+    def _fit(self, records, codes, labels):
+        super()._fit(records, codes, labels)
+        self.match_trust_ = self._finish_setting_
+
+    def _finish(self, scores, answers, labels, trust):
         q = _normalise(scores)
         match = _top_class(answers)[0] == labels[:, None]
         n_match = match.sum(axis=1, keepdims=True)
@@ -526,8 +656,7 @@ class CombinedCSMIA(CombinedFredrikson):
         mass = on_match.sum(axis=1, keepdims=True)
         spread = np.divide(match, n_match, out=np.zeros_like(q), where=n_match > 0)
         on_match = np.divide(on_match, mass, out=spread, where=mass > 0)
-        k = q.shape[1]
-        rules = (k * on_match + q) / (k + 1)
+        rules = trust * on_match + (1.0 - trust) * q
         return np.where(n_match > 0, rules, q)
 
 

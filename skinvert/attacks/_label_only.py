@@ -1,6 +1,6 @@
 """Label-only attacks: the target exposes ``predict`` and nothing else."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
@@ -15,6 +15,7 @@ from ..base import BaseInversion
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._imputation import known_feature_table, make_default_imputer
+from ._shadow import make_shadow_targets
 
 
 def parameters_with_target(target_text):
@@ -106,6 +107,15 @@ class FredriksonLabelOnly(BaseInversion):
     Normalised, the scores are the paper's MAP posterior under its assumption
     that the sensitive value is independent of the known features.
 
+    The auxiliary records are not members of the target, and a model errs on
+    its members differently (an overfit forest reproduces their labels). With
+    ``confusion="shadow"`` the matrix is estimated instead on the members of
+    shadow targets (Shokri et al., IEEE S&P 2017) the attacker trains like the
+    target on halves of its auxiliary data (see
+    :func:`~skinvert.attacks._shadow.make_shadow_targets`); ``"both"`` pools
+    the counts of the shadows' members and of the target on the auxiliary
+    records, for victims of unknown membership.
+
     Threat model: black-box access to ``predict`` only (labels, no
     confidences); the attacker knows the victim's other input columns and its
     true label (``label`` is required) and holds auxiliary records drawn from
@@ -117,6 +127,17 @@ class FredriksonLabelOnly(BaseInversion):
         Pseudo-count added to every cell of the confusion matrix before its rows
         are normalised (Laplace smoothing). ``0`` keeps the raw frequencies; a true
         label absent from the auxiliary data then gets a uniform row.
+    confusion : {"aux", "shadow", "both"}, default="aux"
+        Where the confusion matrix is estimated: the target on the auxiliary
+        records (non-members), shadow targets on their members, or both pooled.
+    n_shadows : int, default=2
+        Number of shadow targets (``confusion="shadow"`` or ``"both"``).
+    shadow_estimator : classifier, default=None
+        Unfitted model trained as each shadow target. Default: an unfitted
+        clone of the target when it is a scikit-learn estimator or
+        ``Pipeline`` (``FrozenEstimator`` unwrapped), else a random forest.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shadow targets' splits and training.
 """
         + _SHARED_ATTRIBUTES
         + """    confusion_ : ndarray of shape (n_target_classes, n_target_classes)
@@ -152,6 +173,10 @@ class FredriksonLabelOnly(BaseInversion):
     _parameter_constraints: dict = {
         **BaseInversion._parameter_constraints,
         "smoothing": [Interval(Real, 0, None, closed="left")],
+        "confusion": [StrOptions({"aux", "shadow", "both"})],
+        "n_shadows": [Interval(Integral, 1, None, closed="left")],
+        "shadow_estimator": [HasMethods(["fit", "predict"]), None],
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -163,6 +188,10 @@ class FredriksonLabelOnly(BaseInversion):
         candidates=None,
         max_candidates=DEFAULT_MAX_CANDIDATES,
         smoothing=1.0,
+        confusion="aux",
+        n_shadows=2,
+        shadow_estimator=None,
+        random_state=None,
         batch_size=DEFAULT_BATCH_SIZE,
         n_jobs=None,
         verbose=0,
@@ -178,12 +207,53 @@ class FredriksonLabelOnly(BaseInversion):
             verbose=verbose,
         )
         self.smoothing = smoothing
+        self.confusion = confusion
+        self.n_shadows = n_shadows
+        self.shadow_estimator = shadow_estimator
+        self.random_state = random_state
+
+    def _shadow_pairs(self, records, codes, labels):
+        """(true label, shadow output) codes on every shadow's members."""
+        if records.shape[0] < 4:
+            raise ValueError(
+                f"confusion={self.confusion!r} splits the auxiliary data between "
+                f"shadow targets and needs at least 4 records; got {records.shape[0]}."
+            )
+        truth = self._fill(records, self.candidates_[codes])
+        shadows = make_shadow_targets(
+            self.target,
+            truth,
+            np.asarray(self.target_classes_)[labels],
+            n_shadows=self.n_shadows,
+            shadow_estimator=self.shadow_estimator,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        )
+        true, said = [], []
+        for model, members in shadows:
+            rows = np.flatnonzero(members)
+            outputs = query_target(
+                model,
+                _take_rows(truth, rows),
+                method="predict",
+                batch_size=self.batch_size,
+                n_jobs=self.n_jobs,
+            )
+            true.append(labels[rows])
+            said.append(output_codes(self.target_classes_, outputs))
+        return np.concatenate(true), np.concatenate(said)
 
     def _fit(self, records, codes, labels):
-        outputs = answers_on_truth(self, records, codes, "predict")
-        predicted = output_codes(self.target_classes_, outputs)
+        true, said = labels[:0], labels[:0]
+        if self.confusion in ("shadow", "both"):
+            true, said = self._shadow_pairs(records, codes, labels)
+        if self.confusion in ("aux", "both"):
+            outputs = answers_on_truth(self, records, codes, "predict")
+            predicted = output_codes(self.target_classes_, outputs)
+            true = np.concatenate([true, labels])
+            said = np.concatenate([said, predicted])
         c = len(self.target_classes_)
-        counts = np.bincount(labels * c + predicted, minlength=c * c).reshape(c, c)
+        counts = np.bincount(true * c + said, minlength=c * c).reshape(c, c)
         counts = counts + float(self.smoothing)
         totals = counts.sum(axis=1, keepdims=True)
         uniform = np.full_like(counts, 1.0 / c)

@@ -9,6 +9,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeClassifier
 
 from skinvert.attacks import CSMIA, FredriksonInversion, ImputationBaseline
 from skinvert.attacks._combined import (
@@ -19,6 +20,7 @@ from skinvert.attacks._combined import (
 )
 from skinvert.attacks._label_only import FredriksonLabelOnly
 from skinvert.datasets import make_sensitive_classification
+from skinvert.metrics import attack_balanced_accuracy
 from skinvert.utils._sklearn import InvalidParameterError
 
 COMBINED = [CombinedFredrikson, CombinedCSMIA, CombinedLabelOnly]
@@ -225,15 +227,19 @@ def test_fredrikson_score_and_csmia_rules_by_hand():
     expected = prior * g / (prior * g).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(attack.predict_proba(victims), expected)
 
-    csmia = CombinedCSMIA(target, **params).fit(aux, aux[:, 0])
+    csmia = CombinedCSMIA(target, match_trust=0.6, **params).fit(aux, aux[:, 0])
+    assert csmia.cv_results_ is None and csmia.match_trust_ == 0.6
     # One match (candidate 1) wins over the prior; two matches and no match go
     # to the larger combined posterior.
     np.testing.assert_array_equal(csmia.predict(victims), [1, expected[1].argmax(), 1])
     proba = csmia.predict_proba(victims)
     np.testing.assert_allclose(proba[1:], expected[1:])
     np.testing.assert_allclose(
-        proba[0], [expected[0, 0] / 3, 2 / 3 + expected[0, 1] / 3]
+        proba[0], [0.4 * expected[0, 0], 0.6 + 0.4 * expected[0, 1]]
     )
+    # With no trust in the rules, the attack is CombinedFredrikson.
+    blind = CombinedCSMIA(target, match_trust=0.0, **params).fit(aux, aux[:, 0])
+    np.testing.assert_allclose(blind.predict_proba(victims), expected)
 
 
 def test_cross_validation_is_deterministic_and_picks_from_the_grid():
@@ -253,16 +259,22 @@ def test_cross_validation_is_deterministic_and_picks_from_the_grid():
     assert fits[0].temperature_ in grid
     assert len(results["log_likelihood"]) == 2 * len(grid) * 4
     # The chosen point is within one standard error of the best held-out
-    # log-likelihood and, among those, lets the target move the posterior most.
+    # log-likelihood, not below imputation's held-out accuracy beyond one
+    # standard error and, among those, lets the target move the posterior most.
     chosen, best = fits[0].best_index_, np.argmax(results["log_likelihood"])
     assert results["temperature"][chosen] == fits[0].temperature_
     assert results["equivalent"][chosen] and results["equivalent"][best]
+    assert results["safe"][chosen]
     gap = results["log_likelihood"][best] - results["log_likelihood"]
     np.testing.assert_array_equal(
         results["equivalent"], gap <= results["log_likelihood_se"]
     )
-    equivalent_influence = results["influence"][results["equivalent"]]
-    assert results["influence"][chosen] == equivalent_influence.max()
+    imputation = np.flatnonzero(
+        np.isinf(results["temperature"]) & results["label_in_prior"]
+    )[0]
+    assert results["safe"][imputation]
+    eligible = results["equivalent"] & results["safe"]
+    assert results["influence"][chosen] == results["influence"][eligible].max()
     strict = _attack(
         CombinedFredrikson, target, X.shape[1], temperature=grid, cv=3, tolerance=0
     ).fit(view[400:600], s[400:600])
@@ -326,3 +338,54 @@ def test_errors_name_the_parameter():
         CombinedFredrikson(target, temperature=0.0).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="needs the victims' known task label"):
         CombinedLabelOnly(target).fit(X, X[:, 0])
+
+
+def test_decision_rule_is_chosen_on_auxiliary_data_never_on_victims():
+    X, y = make_sensitive_classification(
+        n_samples=N,
+        leak=2.0,
+        feature_dependence=1.0,
+        sensitive_weights=[0.85, 0.15],
+        random_state=0,
+    )
+    view, s = np.column_stack([X, y]), X[:, 0]
+    target = RandomForestClassifier(n_estimators=30, random_state=0)
+    target.fit(X[_MEMBERS], y[_MEMBERS])
+    for cls in (CombinedFredrikson, CombinedCSMIA):
+        plain = _attack(cls, target, X.shape[1], cv=3).fit(view[_AUX], s[_AUX])
+        balanced = _attack(
+            cls, target, X.shape[1], cv=3, decision="balanced_accuracy"
+        ).fit(view[_AUX], s[_AUX])
+        np.testing.assert_array_equal(plain.decision_bias_, 0.0)
+        assert balanced.decision_bias_[1] > 0.0
+        gains = [
+            attack_balanced_accuracy(s[part], balanced.predict(view[part]))
+            - attack_balanced_accuracy(s[part], plain.predict(view[part]))
+            for part in (_MEMBERS, _NON_MEMBERS)
+        ]
+        # measured: +0.042 on members, +0.003 on non-members
+        assert gains[0] > 0.02 and gains[1] > -0.01
+        shuffled = view[_MEMBERS].copy()
+        np.random.default_rng(0).shuffle(shuffled[:, 0])
+        np.testing.assert_array_equal(
+            balanced.predict(shuffled), balanced.predict(view[_MEMBERS])
+        )
+
+
+def test_combined_csmia_does_not_let_the_match_rule_override_a_strong_imputer():
+    # A near-perfect imputer: the single-match rule is wrong more often than it.
+    scores = []
+    for seed in (0, 1):
+        X, y = make_sensitive_classification(
+            n_samples=N, leak=2.0, feature_dependence=4.0, random_state=seed
+        )
+        view, s = np.column_stack([X, y]), X[:, 0]
+        target = DecisionTreeClassifier(random_state=0)
+        target.fit(X[_MEMBERS], y[_MEMBERS])
+        row = []
+        for cls in (ImputationBaseline, CombinedCSMIA):
+            attack = _attack(cls, target, X.shape[1]).fit(view[_AUX], s[_AUX])
+            row.append(attack.score(view[_NON_MEMBERS], s[_NON_MEMBERS]))
+        scores.append(row)
+    imputation, combined = np.array(scores).T
+    assert np.all(combined >= imputation - 0.01)
