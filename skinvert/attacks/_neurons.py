@@ -133,24 +133,41 @@ class _Network:
         first = rows @ self.model.coefs_[0]
         return np.asarray(first, dtype=float) + self.model.intercepts_[0]
 
-    def _hidden(self, z):
-        """Concatenated outputs of the chosen hidden layers from layer-0 inputs."""
+    def _hidden(self, z, select=None):
+        """Outputs of the chosen hidden layers from the first layer's inputs.
+
+        All of them, concatenated, or only the columns ``select`` of that
+        concatenation (in that order).
+        """
+        sizes = [self.model.coefs_[i].shape[1] for i in self.layers]
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        outputs = {}
         h = self.act(z)
-        outputs = [h] if 0 in self.layers else []
-        for i in range(1, self.layers[-1] + 1):
-            h = self.act(h @ self.model.coefs_[i] + self.model.intercepts_[i])
+        for i in range(self.layers[-1] + 1):
+            if i:
+                h = self.act(h @ self.model.coefs_[i] + self.model.intercepts_[i])
             if i in self.layers:
-                outputs.append(h)
-        return outputs[0] if len(outputs) == 1 else np.hstack(outputs)
+                outputs[i] = h
+        if select is None:
+            return np.hstack([outputs[i] for i in self.layers])
+        out = np.empty((z.shape[0], len(select)))
+        layer = np.searchsorted(offsets, select, side="right") - 1
+        for position, i in enumerate(self.layers):
+            here = layer == position
+            if here.any():
+                out[:, here] = outputs[i][:, select[here] - offsets[position]]
+        return out
 
-    def by_candidate(self, records, columns, candidates, batch_size):
-        """Yield ``(j, activations)`` for each candidate ``j``, batched over victims.
+    def by_candidate(self, records, columns, candidates, batch_size, select=None):
+        """Yield ``(j, start, outputs)`` per candidate ``j`` and batch of victims.
 
-        ``activations`` has shape (n_victims, n_neurons) (a generator of batches
-        when the victims are many: each item is ``(j, a, b, activations)``).
+        ``outputs`` has shape (n_batch, n_outputs): the hidden outputs of the
+        victims ``start:start + n_batch`` completed with candidate ``j`` (only
+        the columns ``select[j]`` when ``select`` is given).
         """
         n, k = records.shape[0], len(candidates)
         step = max(1, int(batch_size) // max(k, 1))
+        chosen = [None] * k if select is None else select
         for a in range(0, n, step):
             batch = _take_rows(records, slice(a, min(a + step, n)))
             if self.columnwise:
@@ -158,11 +175,12 @@ class _Network:
                 probe = _complete(_take_rows(records, slice(0, 1)), columns, candidates)
                 probe = self._pre_activations(probe)
                 for j in range(k):
-                    yield j, a, self._hidden(base + (probe[j] - probe[0]))
+                    z = base + (probe[j] - probe[0])
+                    yield j, a, self._hidden(z, chosen[j])
             else:
                 for j in range(k):
                     rows = _complete(batch, columns, candidates[j : j + 1])
-                    yield j, a, self._hidden(self._pre_activations(rows))
+                    yield j, a, self._hidden(self._pre_activations(rows), chosen[j])
 
 
 def _correlations(outputs, truth):
@@ -186,17 +204,24 @@ def _fit_logistic(features, truth, base):
 
 
 def _quantiles(values, levels):
-    return np.quantile(values, levels, axis=0)
+    """Per column: its distinct quantile values and their mean levels.
+
+    Interpolating on them maps a value to ``[0, 1]``; a value shared by several
+    quantiles (e.g. the zero of a ReLU) gets the middle of their levels.
+    """
+    table = []
+    for column in np.quantile(values, levels, axis=0).T:
+        nodes, where = np.unique(column, return_inverse=True)
+        means = np.bincount(where, weights=levels) / np.bincount(where)
+        table.append((nodes, means))
+    return table
 
 
-def _to_uniform(x, quantiles, levels):
-    """Each column mapped through its quantiles to [0, 1] (ties averaged)."""
+def _to_uniform(x, table):
+    """Each column of ``x`` mapped through its quantile table to [0, 1]."""
     out = np.empty_like(x)
-    for j in range(x.shape[1]):
-        q = quantiles[:, j]
-        up = np.interp(x[:, j], q, levels)
-        down = -np.interp(-x[:, j], -q[::-1], -levels[::-1])
-        out[:, j] = 0.5 * (up + down)
+    for j, (nodes, means) in enumerate(table):
+        out[:, j] = np.interp(x[:, j], nodes, means)
     return out
 
 
@@ -216,7 +241,7 @@ def neuron_model(evidence, codes, k, scoring="correlation"):
     quantiles, weights, coefs, intercepts = [], [], [], []
     for j in range(k):
         q = _quantiles(evidence[:, j], levels)
-        u = _to_uniform(evidence[:, j], q, levels)
+        u = _to_uniform(evidence[:, j], q)
         corr = _correlations(u, truth[:, j])
         total = np.abs(corr).sum()
         w = corr / total if total > 0 else np.full(m, 1.0 / m)
@@ -245,9 +270,8 @@ def _features(uniform, weights, scoring):
 
 def _score(uniform, weights):
     """Correlation-weighted mean of the outputs' quantile levels (sign-aware)."""
-    positive = np.clip(weights, 0.0, None)
-    negative = np.clip(-weights, 0.0, None)
-    return uniform @ positive + (1.0 - uniform) @ negative
+    # sum_j w+_j u_j + w-_j (1 - u_j), with w = w+ - w-
+    return uniform @ weights + np.clip(-weights, 0.0, None).sum()
 
 
 def neuron_log_ratio(evidence, model):
@@ -255,7 +279,7 @@ def neuron_log_ratio(evidence, model):
     n, k, _ = evidence.shape
     log_odds = np.empty((n, k))
     for j in range(k):
-        u = _to_uniform(evidence[:, j], model["quantiles"][j], model["levels"])
+        u = _to_uniform(evidence[:, j], model["quantiles"][j])
         features = _features(u, model["weights"][j], model["scoring"])
         log_odds[:, j] = features @ model["coefs"][j]
     return log_odds + model["intercepts"] - model["base_logit"]
@@ -301,9 +325,13 @@ class _NeuronMixin:
         n, k = records.shape[0], len(self.candidates_)
         out = np.empty((n, k, self.neurons_.shape[1]))
         for j, a, hidden in network.by_candidate(
-            records, self.sensitive_indices_, self.candidates_, self.batch_size
+            records,
+            self.sensitive_indices_,
+            self.candidates_,
+            self.batch_size,
+            select=self.neurons_,
         ):
-            out[a : a + hidden.shape[0], j] = hidden[:, self.neurons_[j]]
+            out[a : a + hidden.shape[0], j] = hidden
         return out
 
 
