@@ -202,8 +202,15 @@ def evidence_features(answers, labels, prior, prior_x=None):
         largest confidence in the known label over the candidates), the log
         confidence in the label (the top confidence without a label) and its
         interactions with ``m`` and the imputer's confidence, the normalised
-        entropy, and with a label: whether the candidate reproduces it, whether
-        it is the only one to, and the log top confidence where it does not.
+        entropy and its interaction with ``m``; with a label also: ``log
+        prior_x`` times the spread of the label confidences over the
+        candidates (zero when the answers do not depend on the candidate),
+        whether the candidate reproduces the label, whether it is the only one
+        to (each with interactions; ``m ** 8`` singles out the near-certain
+        answers a model gives its members), and the log top confidence where
+        it does not. Every target feature is the same for every candidate when
+        the answers are: the softmax then only sees the two ``log prior``
+        columns.
     """
     log_prior = np.log(np.maximum(prior, _FLOOR))
     sure = prior.max(axis=1, keepdims=True)
@@ -307,21 +314,27 @@ class ShadowCalibratedInversion(DecisionMixin, BaseInversion):
 
         ``P(v | x, answers) = softmax_v(w . features(x, v))``.
 
-    At inference the same features are computed from the real target's
-    answers and the imputer fitted on all the auxiliary data. The weights of
-    the imputation log-posterior are kept positive and pulled towards 1 (the
-    others towards 0), so where the target's answers do not depend on the
-    sensitive column the decision is the imputation's. Victims are never
-    looked at in ``fit``.
+    The target's own answers on the auxiliary records join the shadows'
+    non-members. Members and non-members share the likelihood half and half,
+    unless the held-out accuracy on non-members then falls below the
+    imputation's beyond ``tolerance``: the non-members' share is raised until
+    it does not (``non_member_share_``), and if no share keeps it the attack
+    is the imputation. At inference the same features are computed from the
+    real target's answers and the imputers fitted on all the auxiliary data.
+    The weights of the imputation log-posterior are kept positive and pulled
+    towards 1 (the others towards 0), so where the target's answers do not
+    depend on the sensitive column the decision is the imputation's. Victims
+    are never looked at in ``fit``.
 
     Threat model: black-box access to ``predict_proba``; the attacker knows the
     victim's other input columns and, for the label features, its true label
     (without ``label`` the shadows learn the target's own predicted labels on
     the auxiliary records and only confidence features are used).
-    ``fit`` trains ``n_shadows`` shadow targets and ``cv`` imputers and
-    queries the shadows ``n_shadows * n_aux * n_candidates`` times; the target
-    is queried only without a label (``n_aux`` times). Each victim costs
-    ``n_candidates`` queries.
+    ``fit`` trains ``n_shadows`` shadow targets and ``2 * (cv + 1)`` imputers
+    (``cv + 1`` without a label), queries the shadows ``n_shadows * n_aux *
+    n_candidates`` times and the target ``n_aux * n_candidates`` times (plus
+    ``n_aux`` without a label, for the labels the shadows learn). Each victim
+    costs ``n_candidates`` queries.
 """
         + _SHARED_PARAMETERS
         + """    imputer : classifier, default=None
@@ -344,6 +357,14 @@ class ShadowCalibratedInversion(DecisionMixin, BaseInversion):
         + DECISION_PARAMETER
         + """    random_state : int, RandomState instance or None, default=None
         Seed of the splits, the shadows and the default imputer.
+
+    Raises
+    ------
+    ValueError
+        In ``fit``, before any training: a ``decision`` that is not one of its
+        forms or names a value that is not a candidate, fewer than 4
+        auxiliary records, or (raised by scikit-learn's parameter validation)
+        ``n_shadows``, ``cv`` or ``tolerance`` out of range.
 """
         + _SHARED_ATTRIBUTES
         + """    imputer_ : classifier or None
