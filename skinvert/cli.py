@@ -443,6 +443,7 @@ def _records(args):
 
 def _settings(args, sensitive, label, inputs):
     from .evaluation import AuditSettings
+    from .evaluation._settings import seed_of
 
     return AuditSettings(
         sensitive=sensitive,
@@ -451,7 +452,7 @@ def _settings(args, sensitive, label, inputs):
         kind=args.kind,
         by=args.by,
         max_victims=args.max_victims,
-        seed=args.random_state,
+        seed=seed_of(args.random_state),
         n_jobs=args.n_jobs,
         n_bootstrap=args.n_bootstrap,
         membership=not args.no_membership,
@@ -514,7 +515,7 @@ def _run_audit(args):
             model=settings.model,
             label_known=settings.label_known,
             max_victims=settings.max_victims,
-            random_state=settings.seed,
+            random_state=args.random_state,
             n_jobs=settings.n_jobs,
             n_bootstrap=settings.n_bootstrap,
         )

@@ -14,7 +14,6 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -30,12 +29,11 @@ from ._scoring import (
     evaluate,
     memorisation_gaps,
 )
-from ._settings import AuditSettings
+from ._settings import AuditSettings, seed_of
 from ._subgroups import subgroup_rows
 from ._targets import MODELS, describe, make_target
 
 DEFAULT_MAX_VICTIMS = 1000
-_SEED_MAX = np.iinfo(np.int32).max
 
 # The parameters of the audit that privacy_utility shares, and their checks.
 SPLIT_CONSTRAINTS = {
@@ -239,7 +237,7 @@ def audit(
     'no access'
     """
     check_split(target, members, member_fraction, aux_fraction, n_jobs)
-    seed = int(check_random_state(random_state).randint(_SEED_MAX))
+    seed = seed_of(random_state)
     settings = AuditSettings(
         sensitive=sensitive,
         model=model,

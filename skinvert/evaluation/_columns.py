@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.utils import check_random_state
 
 from ..utils._optional import import_optional, is_pandas_dataframe
-from ._audit import _SEED_MAX, AuditSettings, kind_of, run_audit
+from ._audit import AuditSettings, kind_of, run_audit
 from ._data import check_data, column_values, split, take
 from ._report import SCHEMA_VERSION, AuditResult, _jsonable, _num, _versions
+from ._settings import seed_of
 from ._targets import make_target
 
 RANKING_COLUMNS = (
@@ -229,11 +229,7 @@ def audit_columns(
     0
     """
     if settings is None:
-        seed = int(
-            check_random_state(audit_parameters.pop("random_state", 0)).randint(
-                _SEED_MAX
-            )
-        )
+        seed = seed_of(audit_parameters.pop("random_state", 0))
         settings = AuditSettings(sensitive=None, seed=seed, **audit_parameters)
     columns = chosen_columns(X, sensitive, getattr(y, "name", None))
     if not columns:

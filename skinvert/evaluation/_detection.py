@@ -11,12 +11,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import check_random_state
 
 from ..defenses._monitor import MonitoredTarget
 from ..utils._sklearn import HasMethods, Interval, validate_params
 from ._data import attacker_view, check_data, take
-from ._privacy_utility import _SEED_MAX, _as_table, _cut
+from ._privacy_utility import _as_table, _cut
 from ._registry import (
     _attack_classes,
     _build,
@@ -25,6 +24,7 @@ from ._registry import (
     _why_not,
     first_line,
 )
+from ._settings import seed_of
 
 _DETECTION_COLUMNS = [
     "attack",
@@ -173,7 +173,7 @@ def monitor_detection(
             "QueryMonitor().fit(benign_training_rows), and pass other benign rows "
             "as benign= to measure its false alarms."
         )
-    seed = int(check_random_state(random_state).randint(_SEED_MAX))
+    seed = seed_of(random_state)
     rng = np.random.RandomState(seed)
     label_name = getattr(y, "name", None)
     X, y, s, _, position, _ = check_data(X, y, sensitive, None)

@@ -18,7 +18,6 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 
 from ..defenses._base import _is_ready
 from ..metrics import attack_accuracy, attack_balanced_accuracy, attack_roc_auc
@@ -34,9 +33,8 @@ from ._reference import choose_reference
 from ._registry import _attack_classes, _name, fit_attacks
 from ._report import POPULATIONS
 from ._scoring import answer
+from ._settings import seed_of
 from ._targets import make_target
-
-_SEED_MAX = np.iinfo(np.int32).max
 
 
 # ------------------------------------------------------------------- tables
@@ -305,7 +303,7 @@ def privacy_utility(
     """
     pairs = _settings(defenses)
     check_split(target, members, member_fraction, aux_fraction, n_jobs)
-    seed = int(check_random_state(random_state).randint(_SEED_MAX))
+    seed = seed_of(random_state)
     label_name = getattr(y, "name", None)
     X, y, s, mask, _, notes = check_data(X, y, sensitive, members)
     if label_name is not None:
@@ -538,5 +536,5 @@ def make_privacy_scorer(
             f"aux must be a pair (X_aux, y_aux) of the attacker's records and their "
             f"task labels; got a tuple of {len(aux)} items."
         )
-    seed = int(check_random_state(random_state).randint(_SEED_MAX))
+    seed = seed_of(random_state)
     return _PrivacyScorer(attack, sensitive, label_known, aux, metric, seed, n_jobs)

@@ -9,6 +9,14 @@ each setting from the command line to its use.
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
+from sklearn.utils import check_random_state
+
+_SEED_MAX = np.iinfo(np.int32).max
+
+
+def seed_of(random_state):
+    """The integer seed every part of an audit derives its randomness from."""
+    return int(check_random_state(random_state).randint(_SEED_MAX))
 
 # Threat models, from no access to the target up to its internals. An attack is
 # compared only with attacks of its own threat model; the reference (no access)

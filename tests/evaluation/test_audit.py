@@ -1,4 +1,4 @@
-"""The audit: populations, baseline first, planted leaks found, attacks skipped."""
+"""The audit: populations, reference first, planted leaks found, attacks skipped."""
 
 import csv
 import io
@@ -20,7 +20,7 @@ from skinvert.evaluation import COLUMNS, MODELS, audit, make_target
 from skinvert.evaluation import _report as report_module
 from skinvert.evaluation._targets import describe
 
-FAST = {"max_victims": 80, "n_bootstrap": 100}
+FAST = {"max_victims": 80, "n_bootstrap": 100, "membership": False}
 TREE = {**FAST, "model": "decision_tree"}
 
 
@@ -36,13 +36,15 @@ def leaky_result():
     return audit(X, y, sensitive=0, **FAST)
 
 
-def test_tables_have_both_populations_and_the_baseline_first(leaky_result):
+def test_tables_have_both_populations_and_the_reference_first(leaky_result):
     result = leaky_result
     assert list(result.rows) == ["members", "non-members"]
     for rows in result.rows.values():
-        assert rows[0]["attack"] == "ImputationBaseline"
+        assert rows[0]["attack"].startswith("reference: ")
+        assert rows[0]["threat_model"] == "no access"
+        assert rows[0]["advantage"] == 0
         assert {"CSMIA", "FredriksonInversion"} <= {r["attack"] for r in rows}
-        assert all(list(r) == list(COLUMNS) for r in rows)
+        assert all(set(r) == set(COLUMNS) for r in rows)
         assert rows[0]["advantage"] == 0 and rows[0]["queries"] == 0
         # an attack that reads the true record queries it once per victim;
         # every other attack queries the target once per candidate and victim
@@ -57,19 +59,35 @@ def test_tables_have_both_populations_and_the_baseline_first(leaky_result):
 
 
 def test_planted_leak_gives_members_a_positive_advantage(leaky_result):
-    best = leaky_result.summary["members"]
-    assert best["attack"] != "ImputationBaseline"
+    best = leaky_result.summary["members"]["confidences"]
+    assert best["attack"] in {"CSMIA", "FredriksonInversion", "CombinedCSMIA",
+                              "CombinedFredrikson"}
     assert best["advantage"] > 0.05
     assert 0 < best["low"] <= best["advantage"] <= best["high"]
+    # no summary line mixes threat models
+    for population in leaky_result.summary.values():
+        for model, entry in population.items():
+            rows = [r for p in leaky_result.rows.values() for r in p
+                    if r["attack"] == entry["attack"]]
+            assert {r["threat_model"] for r in rows} == {model}
     # the target memorised its members: it fits them better than held-out records
     assert leaky_result.target_train_accuracy > leaky_result.target_test_accuracy
 
 
-def test_advantage_is_accuracy_over_the_baseline(leaky_result):
+def test_advantage_is_balanced_accuracy_over_the_reference(leaky_result):
+    chosen = leaky_result.reference["chosen"]
     for rows in leaky_result.rows.values():
-        baseline = rows[0]["accuracy"]
+        by_name = {r["attack"]: r for r in rows}
+        balanced = by_name[f"reference: {chosen['balanced_accuracy']}"]
+        accurate = by_name[f"reference: {chosen['accuracy']}"]
         for row in rows:
-            assert row["advantage"] == pytest.approx(row["accuracy"] - baseline)
+            assert row["advantage"] == pytest.approx(
+                row["balanced_accuracy"] - balanced["balanced_accuracy"]
+            )
+            assert row["accuracy_advantage"] == pytest.approx(
+                row["accuracy"] - accurate["accuracy"]
+            )
+            assert row["advantage_low"] <= row["advantage"] <= row["advantage_high"]
             assert 0 <= row["ppv_at_k"] <= 1 and 0 <= row["roc_auc"] <= 1
 
 
@@ -77,7 +95,7 @@ def test_deterministic_for_a_fixed_random_state():
     X, y = _data()
     runs = [audit(X, y, sensitive=0, **TREE) for _ in range(2)]
     strip = [
-        {p: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]}
+        {p: [{k: v for k, v in r.items() if "seconds" not in k} for r in rows]}
         for run in runs
         for p, rows in run.rows.items()
     ]
@@ -140,7 +158,7 @@ def test_attacks_are_found_at_run_time_and_skipped_gracefully(monkeypatch):
     X, y = _data()
     result = audit(X, y, sensitive=0, model="logistic_regression", **FAST)
     names = [r["attack"] for r in result.rows["members"]]
-    assert names[0] == "ImputationBaseline" and "_LabelOnly" in names
+    assert names[0].startswith("reference: ") and "_LabelOnly" in names
     assert "_Broken" not in names and "_WhiteBox" not in names
     notes = "\n".join(result.notes)
     assert "_Broken skipped: RuntimeError: cannot run here" in notes
@@ -148,16 +166,14 @@ def test_attacks_are_found_at_run_time_and_skipped_gracefully(monkeypatch):
     assert "_WhiteBox skipped: white-box" in notes
     # on a tree target, the white-box attack runs
     tree = audit(X, y, sensitive=0, attacks=[_WhiteBox], **TREE)
-    assert [r["attack"] for r in tree.rows["members"]] == [
-        "ImputationBaseline",
-        "_WhiteBox",
-    ]
+    assert [r["attack"] for r in tree.rows["members"]][-1] == "_WhiteBox"
+    assert tree.rows["members"][-1]["threat_model"] == "white-box"
 
 
 def test_victims_sensitive_values_are_hidden_from_the_attacks():
     X, y = _data()
     result = audit(X, y, sensitive=0, attacks=[_Cheat(), _Observer], **TREE)
-    cheat, observer = result.rows["members"][1:]
+    cheat, observer = [r for r in result.rows["members"] if r["attack"][0] == "_"]
     assert cheat["attack"] == "_Cheat"
     assert cheat["accuracy"] < 0.75  # it would be 1.0 with the values in sight
     # an attack whose threat model grants the true record receives it
@@ -167,10 +183,9 @@ def test_victims_sensitive_values_are_hidden_from_the_attacks():
 def test_attacks_by_name_and_unknown_names():
     X, y = _data()
     result = audit(X, y, sensitive=0, attacks=["CSMIA", "ImputationBaseline"], **TREE)
-    assert [r["attack"] for r in result.rows["members"]] == [
-        "ImputationBaseline",
-        "CSMIA",
-    ]
+    names = [r["attack"] for r in result.rows["members"]]
+    assert names[-1] == "CSMIA"
+    assert all(n.startswith("reference: ") for n in names[:-1])
     with pytest.raises(ValueError, match=r"'Nope'.*Known:.*CSMIA"):
         audit(X, y, sensitive=0, attacks=["Nope"], **TREE)
 
@@ -199,14 +214,17 @@ def test_dataframe_with_string_columns_and_a_wrapped_target():
     assert result.positive == "yes"  # the rarer value of a non 0/1 attribute
     tables = result.tables
     assert list(tables["members"].columns) == list(COLUMNS)
-    assert tables["members"]["attack"].iloc[0] == "ImputationBaseline"
-    assert result.summary["members"]["advantage"] > 0
+    assert tables["members"]["attack"].iloc[0].startswith("reference: ")
+    assert result.summary["members"]["confidences"]["advantage"] > 0
 
 
 @pytest.mark.parametrize("model", [*MODELS, LogisticRegression(C=0.5)])
 def test_every_model_runs(model):
     X, y = _data(n=400)
-    result = audit(X, y, sensitive=0, model=model, max_victims=40, n_bootstrap=20)
+    result = audit(
+        X, y, sensitive=0, model=model, max_victims=40, n_bootstrap=20,
+        membership=False,
+    )
     assert len(result.rows["non-members"]) >= 3
 
 
@@ -226,15 +244,20 @@ def test_formats(leaky_result, monkeypatch):
     assert text == str(leaky_result)
     members = text.index("members (in the target's training set)")
     non_members = text.index("non-members (held out)")
-    assert members < text.index("ImputationBaseline") < non_members
-    assert "Best attack per population" in text
+    assert members < text.index("reference: ", members) < non_members
+    assert members < text.index("[confidences]") < non_members
+    assert "Best attack per threat model" in text
+    assert "Memorisation gap" in text
     markdown = leaky_result.format_table("markdown")
     assert "### non-members (held out)" in markdown
-    assert "| ImputationBaseline | " in markdown
+    assert "| no access | reference: " in markdown
     rows = list(csv.DictReader(io.StringIO(leaky_result.format_table("csv"))))
     assert len(rows) == sum(len(r) for r in leaky_result.rows.values())
     assert rows[0]["population"] == "members"
-    assert rows[0]["attack"] == "ImputationBaseline"
+    assert rows[0]["attack"].startswith("reference: ")
+    # intervals are in the CSV, numbers rounded
+    assert {"advantage_low", "advantage_high"} <= set(rows[0])
+    assert all(len(r["advantage"].split(".")[-1]) <= 4 for r in rows)
     with pytest.raises(ValueError, match="fmt='html'"):
         leaky_result.format_table("html")
 
@@ -242,8 +265,7 @@ def test_formats(leaky_result, monkeypatch):
         raise ImportError(name)
 
     monkeypatch.setattr(report_module, "import_optional", no_pandas)
-    assert leaky_result.tables["members"][0]["attack"] == "ImputationBaseline"
-    assert "ImputationBaseline" in str(leaky_result)
+    assert leaky_result.tables["members"][0]["attack"].startswith("reference: ")
 
 
 def test_bad_input_names_the_problem():
@@ -266,6 +288,13 @@ def test_records_with_a_missing_sensitive_value_are_left_out():
     assert result.n_members + result.n_aux + result.n_non_members == 390
     assert "10 records" in result.notes[0]
     assert np.isfinite(result.rows["members"][0]["accuracy"])
+
+
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_too_few_records_get_the_audits_own_message(n):
+    X, y = _data(n=50)
+    with pytest.raises(ValueError, match=f"{n} records are too few to split"):
+        audit(X[:n], y[:n], sensitive=0)
 
 
 def test_a_fitted_target_with_its_members():
@@ -293,8 +322,7 @@ def test_variants_of_one_attack_get_distinct_names():
     X, y = _data()
     variants = [FredriksonInversion(), FredriksonInversion(prior="uniform")]
     result = audit(X, y, sensitive=0, attacks=variants, **TREE)
-    assert [r["attack"] for r in result.rows["members"]] == [
-        "ImputationBaseline",
+    assert [r["attack"] for r in result.rows["members"]][-2:] == [
         "FredriksonInversion",
         "FredriksonInversion(prior='uniform')",
     ]
