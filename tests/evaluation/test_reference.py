@@ -7,7 +7,6 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skinvert.attacks import ImputationBaseline
 from skinvert.evaluation import audit
-from skinvert.evaluation._reference import choose_reference
 
 FAST = {
     "max_victims": 300,
@@ -74,15 +73,16 @@ def test_a_reference_passed_by_the_user_is_used_as_given():
 
 
 def test_choice_reads_only_the_auxiliary_records():
-    X, y = _noise_features(600)
-    view = np.column_stack([X, y])
-    target = DecisionTreeClassifier(random_state=0).fit(X, y)
-    del target
-    first, report = choose_reference(
-        "categorical", view, X[:, 0], sensitive=0, label=7, seed=0
+    X, y = _noise_features(900)
+    members = np.arange(900) < 450
+    aux = (np.arange(900) >= 450) & (np.arange(900) < 675)
+    target = DecisionTreeClassifier(random_state=0).fit(X[members], y[members])
+    first = audit(X, y, sensitive=0, target=target, members=members, aux=aux, **FAST)
+    shuffled = X.copy()
+    victims = ~(members | aux)
+    shuffled[victims, 0] = np.random.default_rng(0).permutation(X[victims, 0])
+    again = audit(
+        shuffled, y, sensitive=0, target=target, members=members, aux=aux, **FAST
     )
-    again, report_again = choose_reference(
-        "categorical", view.copy(), X[:, 0].copy(), sensitive=0, label=7, seed=0
-    )
-    assert report == report_again
-    assert set(first) == {"accuracy", "balanced_accuracy"}
+    assert again.reference == first.reference
+    assert again.aux_source == "given" and again.n_aux == aux.sum()
