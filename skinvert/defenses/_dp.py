@@ -182,19 +182,16 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
       :math:`\mathrm{Gamma}(D, 2 / (n \Lambda \epsilon))` (here ``2 C / epsilon``).
 
     Objective perturbation's noise enters as ``b / n`` and fades as ``n`` grows;
-    output perturbation's noise norm, about ``D * 2 C / epsilon`` (``D``
-    weights), does not, which makes it far less accurate at the same
-    ``epsilon`` (measured in ``benchmarks/bench_dp.py``).
+    output perturbation's does not: it is far less accurate at the same ``epsilon``.
 
     **Guarantee.** The released model (``coef_``, ``intercept_``) is
     ``epsilon``-differentially private with respect to neighbouring training sets
     of the same size that differ in one record, its features and its label (so it
     also covers label-level neighbours), under these assumptions:
 
-    * every record has L2 norm at most ``data_norm`` and ``data_norm`` is chosen
-      without looking at the data. Rows with a larger norm are scaled down to
-      it, so after scaling by ``data_norm`` every row lies in the unit ball, as
-      both algorithms require. With ``data_norm=None`` the bound is the largest
+    * ``data_norm`` is chosen without the data. Rows with a larger norm are
+      scaled down to it, so after scaling by ``data_norm`` every row lies in the
+      unit ball, as both algorithms require. ``data_norm=None`` takes the largest
       row norm of the training data: a :class:`PrivacyLeakWarning` is issued and
       the guarantee does not hold (the bound reveals a record's norm);
     * the set of labels is known without the data: pass it as ``classes``.
@@ -202,13 +199,11 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
       :class:`PrivacyLeakWarning` is issued and the guarantee does not hold: a
       label held by one record appears in ``classes_`` and changes the model's
       shape, which reveals that record with certainty;
-    * the loss is convex and differentiable with derivative bounded by 1 and,
-      for objective perturbation, doubly differentiable with second derivative
-      bounded by ``c = 1/4``; the regulariser is 1-strongly convex: true of the
-      logistic loss and the L2 penalty here, on records in the unit ball. (A
-      loss without a bounded second derivative, such as the hinge loss, would
-      not be covered by objective perturbation; only output perturbation would
-      apply. Such losses are not offered.)
+    * the loss is convex with derivative bounded by 1 and, for objective
+      perturbation, second derivative bounded by ``c = 1/4``; the regulariser
+      is 1-strongly convex: true of the logistic loss and the L2 penalty on
+      records in the unit ball, whatever the data (a loss without a bounded
+      second derivative, such as the hinge loss, is not offered);
     * the minimiser is exact (the solver stops at ``tol``; a
       :class:`~sklearn.exceptions.ConvergenceWarning` says when it did not) and
       arithmetic is exact (floating-point effects are not accounted for);
@@ -383,7 +378,7 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
                 "privacy guarantee does not hold for it. Set classes to the possible "
                 "labels, known without the data.",
                 PrivacyLeakWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             return classes, np.searchsorted(classes, y)
         given = np.asarray(self.classes)
@@ -444,7 +439,7 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
                 f"{self.max_iter} iterations; increase max_iter. The privacy "
                 "analysis assumes the exact minimiser.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return result.x, result.nit
 
@@ -471,6 +466,22 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
             When ``classes`` or ``y`` are unusable (see the class docstring).
         """
         self._check_params()
+        # validate_data records n_features_in_ before the labels are checked: a
+        # failed fit puts back what a previous fit recorded.
+        previous = {
+            key: self.__dict__[key]
+            for key in ("n_features_in_", "feature_names_in_")
+            if key in self.__dict__
+        }
+        try:
+            return self._fit(X, y)
+        except Exception:
+            self.__dict__.pop("n_features_in_", None)
+            self.__dict__.pop("feature_names_in_", None)
+            self.__dict__.update(previous)
+            raise
+
+    def _fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         classes, codes = self._labels(y)
@@ -483,7 +494,7 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
                 "a record's norm, so the epsilon-differential privacy guarantee does "
                 "not hold. Set data_norm to a bound known without the data.",
                 PrivacyLeakWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         else:
             data_norm = float(self.data_norm)

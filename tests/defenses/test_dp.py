@@ -307,6 +307,17 @@ def test_bad_classes_are_refused_and_the_model_is_untouched(classes, message):
     assert list(model.classes_) == [0, 1]
 
 
+def test_failed_refit_keeps_the_fitted_model_whole():
+    X, y = _unit_ball_data()
+    model = _private(random_state=0).fit(X, y)
+    predictions = model.predict(X)
+    wider = np.hstack([X, X])
+    with pytest.raises(ValueError, match="not in classes"):
+        model.set_params(classes=[0, 2]).fit(wider, y)
+    assert model.n_features_in_ == 3
+    assert np.array_equal(model.predict(X), predictions)
+
+
 @pytest.mark.parametrize("epsilon", [np.nan, -1.0, 0.0, 0, np.inf])
 @pytest.mark.parametrize("skip_nested_validation", [False, True])
 def test_invalid_epsilon_is_refused(epsilon, skip_nested_validation):
