@@ -191,10 +191,9 @@ def compare_to_reference(
     columns = getattr(attack, "columns_", None)
     out = {}
     for name, (X, y) in populations.items():
-        X = _as_2d(X, f"populations[{name!r}] X")
+        pred = _reconstruct(attack, X, y)  # DataFrames reach the attack untouched
         cols = slice(None) if columns is None else columns
-        truth = X[:, cols]
-        pred = _reconstruct(attack, X, y)
+        truth = _as_2d(X, f"populations[{name!r}] X")[:, cols]
         ref = class_reference(
             _as_2d(X_aux, "X_aux")[:, cols],
             y_aux,

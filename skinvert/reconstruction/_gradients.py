@@ -23,11 +23,14 @@ from sklearn.preprocessing import (
 )
 from sklearn.svm import SVC
 
+from ..defenses import QueryCounter
+
 SUPPORTED = (
     "LogisticRegression, LogisticRegressionCV, DPLogisticRegression, "
     "MLPClassifier, binary SVC(kernel='linear', probability=True), alone or as the "
     "last step of a Pipeline whose earlier steps are StandardScaler, MinMaxScaler, "
-    "MaxAbsScaler or RobustScaler (optionally wrapped in FrozenEstimator)"
+    "MaxAbsScaler or RobustScaler (optionally wrapped in FrozenEstimator or "
+    "QueryCounter)"
 )
 
 
@@ -36,8 +39,10 @@ class UnsupportedGradientError(TypeError):
 
 
 def _unfreeze(model):
-    while isinstance(model, FrozenEstimator):
-        model = model.estimator
+    """The model under ``FrozenEstimator`` and query counters (which pass answers
+    through unchanged); output defenses are not unwrapped: they change answers."""
+    while isinstance(model, (FrozenEstimator, QueryCounter)):
+        model = model._wrapped() if isinstance(model, QueryCounter) else model.estimator
     return model
 
 
