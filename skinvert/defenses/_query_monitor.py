@@ -269,56 +269,83 @@ class QueryMonitor(BaseEstimator):
         return np.asarray(sizes, dtype=np.int64)[order], envelope.astype(float)
 
     def _twin_limit(self, n_rows):
-        """Near-twin groups per column flagged above, for ``n_rows`` in the window."""
+        """Near-twin groups per column flagged above, for ``n_rows`` in the window.
+
+        ``n_rows`` is an int (returns shape (n_columns,)) or an array of ints
+        (returns shape (len(n_rows), n_columns)).
+        """
         sizes, envelope = self.envelope_rows_, self.envelope_
-        i = int(np.searchsorted(sizes, n_rows, side="right")) - 1
-        if i < 0 or sizes[i] == 0:
-            base = np.zeros(envelope.shape[1])
-        else:
-            base = envelope[i] * (n_rows / sizes[i]) ** 2
-            if i + 1 < sizes.size:
-                base = np.minimum(base, envelope[i + 1])
+        n = np.asarray(n_rows, dtype=float)
+        i = np.searchsorted(sizes, n, side="right") - 1
+        below = np.maximum(i, 0)
+        known = (i >= 0) & (sizes[below] > 0)
+        scale = np.where(known, n / np.maximum(sizes[below], 1), 0.0) ** 2
+        base = envelope[below] * scale[..., None]
+        above = np.minimum(i + 1, sizes.size - 1)
+        base = np.where(
+            (i + 1 < sizes.size)[..., None], np.minimum(base, envelope[above]), base
+        )
         return (1.0 + self.margin) * base + 3.0 * np.sqrt(base) + self.min_count
 
     def _off_limit(self, n_rows):
-        expected = self.off_rate_ * n_rows
+        expected = self.off_rate_ * np.asarray(n_rows, dtype=float)
         return (1.0 + self.margin) * expected + 3.0 * np.sqrt(expected) + self.min_count
 
-    def _check(self, index, client, batch):
-        """The strongest alert on ``client``'s rows after a block, or None."""
-        code = index.codes_by_client[client]
-        n_rows = index.n_rows[code]
-        found = []
-        scopes = [("near-twins", client, index.twins[code], n_rows)]
-        if len(index.codes_by_client) > 1:
-            scopes.append(("near-twins-all-clients", None, index.twins[0], index.size))
-        for signal, who, groups, rows in scopes:
-            limit = self._twin_limit(rows)
-            if np.any(groups > limit):
-                j = int(np.argmax(groups - limit))
-                score = float(groups[j] / limit[j])
+    def _check(self, index, clients, batch):
+        """Alerts after a block: the strongest per client of ``clients``, else one
+        on all clients together."""
+        codes = [index.codes_by_client[client] for client in clients]
+        n_rows = np.array([index.n_rows[code] for code in codes])
+        twins = np.array([index.twins[code] for code in codes]).reshape(len(codes), -1)
+        limits = self._twin_limit(n_rows)
+        excess = twins - limits
+        twin_hit = (excess > 0).any(axis=1)
+        columns = np.argmax(excess, axis=1) if excess.shape[1] else np.zeros(len(codes))
+        n_off = np.array([index.n_off[code] for code in codes])
+        off_limits = self._off_limit(n_rows)
+        alerts = []
+        for c in np.flatnonzero(twin_hit | (n_off > off_limits) | self._over(n_rows)):
+            rows, found = int(n_rows[c]), []
+            if twin_hit[c]:
+                j = int(columns[c])
                 found.append(
-                    QueryAlert(batch, score, j, who, signal, int(groups[j]), rows)
+                    QueryAlert(
+                        batch,
+                        float(twins[c, j] / limits[c, j]),
+                        j,
+                        clients[c],
+                        "near-twins",
+                        int(twins[c, j]),
+                        rows,
+                    )
                 )
-        n_off = index.n_off[code]
-        limit = self._off_limit(n_rows)
-        if n_off > limit:
-            found.append(
-                QueryAlert(
-                    batch, n_off / limit, -1, client, "off-distribution", 0, n_rows
+            if n_off[c] > off_limits[c]:
+                score = float(n_off[c] / off_limits[c])
+                found.append(
+                    QueryAlert(
+                        batch, score, -1, clients[c], "off-distribution", 0, rows
+                    )
                 )
+            if self._over(rows):
+                score = rows / self.rate_budget
+                found.append(QueryAlert(batch, score, -1, clients[c], "rate", 0, rows))
+            alerts.append(max(found, key=lambda alert: alert.score))
+        if alerts or len(index.codes_by_client) < 2:
+            return alerts
+        groups, limit = index.twins[0], self._twin_limit(index.size)
+        if np.any(groups > limit):
+            j = int(np.argmax(groups - limit))
+            signal = "near-twins-all-clients"
+            score = float(groups[j] / limit[j])
+            alerts.append(
+                QueryAlert(batch, score, j, None, signal, int(groups[j]), index.size)
             )
-        if self.rate_budget is not None and n_rows > self.rate_budget:
-            found.append(
-                QueryAlert(
-                    batch, n_rows / self.rate_budget, -1, client, "rate", 0, n_rows
-                )
-            )
-        if not found:
-            return None
-        # An alert that names the client comes first: it is the one to act on.
-        mine = [alert for alert in found if alert.client is not None] or found
-        return max(mine, key=lambda alert: alert.score)
+        return alerts
+
+    def _over(self, n_rows):
+        if self.rate_budget is None:
+            return np.zeros(np.shape(n_rows), dtype=bool)
+        return np.asarray(n_rows) > self.rate_budget
 
     def off_distribution(self, X):
         """Whether each query row is far from the benign traffic seen in ``fit``.

@@ -163,12 +163,10 @@ class StreamState:
                     block = [client]
                     codes = np.full(stop - start, index.code(client), dtype=np.int64)
                 index.push(rows[start:stop], masked[start:stop], codes, off[start:stop])
-                for key in block:
-                    alert = monitor._check(index, key, self.n_batches)
-                    if alert is not None:
-                        new.append(alert)
-                        if alert.signal != "near-twins-all-clients":
-                            self.flagged.add(key)
+                for alert in monitor._check(index, block, self.n_batches):
+                    new.append(alert)
+                    if alert.signal != "near-twins-all-clients":
+                        self.flagged.add(alert.client)
                 self.n_batches += 1
             self.alerts.extend(new)
         return new

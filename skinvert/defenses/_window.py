@@ -55,8 +55,9 @@ def _scoped(keys, salt):
 class CountTable:
     """Counts keyed by non-zero ``uint64`` keys, updated a block at a time.
 
-    Linear probing in NumPy: each round looks up every pending key at once; keys
-    that find an empty slot claim it (the first of several claimants wins, the
+    Open addressing with double hashing (an odd stride from the key's high
+    bits), in NumPy: each round looks up every pending key at once; keys that
+    find an empty slot claim it (of several claimants one write lands, the
     others probe on). Keys whose count falls to zero stay as tombstones until the
     next rebuild, which keeps only live keys and sizes the table to four times their
     number (so memory follows the live keys, not the keys ever seen).
@@ -83,6 +84,7 @@ class CountTable:
         """Slot of each key (repeats allowed), inserting the missing ones."""
         mask = self.keys.size - 1
         position = (keys & np.uint64(mask)).astype(np.intp)
+        stride = ((keys >> np.uint64(40)).astype(np.intp) | 1) & mask  # odd: full cycle
         slots = np.empty(keys.size, dtype=np.intp)
         todo = np.arange(keys.size)
         while todo.size:
@@ -99,7 +101,7 @@ class CountTable:
             done = there == mine
             slots[todo[done]] = at[done]
             todo = todo[~done]
-            position[todo] = (position[todo] + 1) & mask
+            position[todo] = (position[todo] + stride[todo]) & mask
         return slots
 
     def _reserve(self, n_new):
@@ -111,8 +113,8 @@ class CountTable:
         self._allocate(max(_MIN_CAPACITY, 1 << int(need - 1).bit_length()))
         self.counts[self._slots(keys)] = counts
 
-    def add(self, keys, sign):
-        """Add ``sign`` once per occurrence of each key.
+    def add(self, keys, signs):
+        """Add ``signs[i]`` (+1 or -1) to the count of ``keys[i]``, for every i.
 
         Returns
         -------
@@ -128,10 +130,10 @@ class CountTable:
         self.owner[slots[::-1]] = order[::-1]  # the first occurrence of each slot
         owner = self.owner[slots]
         first = np.flatnonzero(owner == order)
-        step = np.bincount(owner, minlength=n)[first].astype(np.int32) * sign
+        step = np.bincount(owner, weights=signs, minlength=n)[first]
         at = slots[first]
         old = self.counts[at]
-        new = old + step
+        new = old + step.astype(np.int32)
         self.counts[at] = new
         return first, old, new
 
@@ -202,10 +204,16 @@ class WindowIndex:
         self.start = 0
 
     def push(self, rows, masked, codes, off):
-        """Add a block of at most ``window`` rows, evicting the oldest beyond it."""
+        """Add a block of at most ``window`` rows, evicting the oldest beyond it.
+
+        The evicted rows and the new ones update the counts in one pass.
+        """
         n = rows.shape[0]
-        overflow = self.size + n - self.window
-        left = self._evict(overflow) if overflow > 0 else None
+        overflow = max(0, self.size + n - self.window)
+        gone = self._positions(0, overflow)
+        old = (self.rows[gone], self.masked[gone], self.codes[gone], self.off[gone])
+        self.start = (self.start + overflow) % self.rows.size
+        self.size -= overflow
         self._grow(self.size + n)
         at = self._positions(self.size, n)
         self.rows[at], self.masked[at], self.codes[at], self.off[at] = (
@@ -215,18 +223,16 @@ class WindowIndex:
             off,
         )
         self.size += n
-        self._apply(rows, masked, codes, off, 1)
-        if left is not None:
-            self._forget(left)
-
-    def _evict(self, n):
-        at = self._positions(0, n)
-        rows, masked = self.rows[at], self.masked[at]
-        codes, off = self.codes[at], self.off[at]
-        self.start = (self.start + n) % self.rows.size
-        self.size -= n
-        self._apply(rows, masked, codes, off, -1)
-        return codes
+        signs = np.repeat([-1, 1], [overflow, n])
+        self._apply(
+            np.concatenate([old[0], rows]),
+            np.concatenate([old[1], masked]),
+            np.concatenate([old[2], codes]),
+            np.concatenate([old[3], off]),
+            signs,
+        )
+        if overflow:
+            self._forget(old[2])
 
     def _forget(self, codes):
         """Forget the clients of ``codes`` that have no row left in the window."""
@@ -235,36 +241,46 @@ class WindowIndex:
                 del self.codes_by_client[self.clients_by_code.pop(code)]
                 del self.twins[code], self.n_rows[code], self.n_off[code]
 
-    def _apply(self, rows, masked, codes, off, sign):
+    def _apply(self, rows, masked, codes, off, signs):
         n = rows.shape[0]
         scopes = np.concatenate([np.zeros(n, dtype=np.int64), codes])
         salts = splitmix64(scopes.astype(np.uint64) ^ _SCOPE_SALT)
-        first, old, new = self.table.add(_scoped(np.tile(rows, 2), salts), sign)
+        signs2 = np.tile(signs, 2)
+        first, old, new = self.table.add(_scoped(np.tile(rows, 2), salts), signs2)
         # Rows entering (or leaving) their scope as a distinct row move the
         # near-twin counts of their left-one-out fingerprints.
-        changed = first[(old == 0) != (new == 0)]
+        moved = (old == 0) != (new == 0)
+        changed, direction = first[moved], np.where(new[moved] > 0, 1, -1)
         if changed.size:
             keys = _scoped(masked[changed % n], salts[changed][:, None])
-            first, old, new = self.table.add(keys.ravel(), sign)
-            crossed = first[(old >= 2) != (new >= 2)]
-            row, column = np.divmod(crossed, self.n_columns)
-            self._tally(self.twins, scopes[changed[row]], column, sign)
-        self.n_rows[0] += sign * n
-        self.n_off[0] += sign * int(np.count_nonzero(off))
+            first, old, new = self.table.add(
+                keys.ravel(), np.repeat(direction, self.n_columns)
+            )
+            crossed = (old >= 2) != (new >= 2)
+            row, column = np.divmod(first[crossed], self.n_columns)
+            self._tally(
+                self.twins,
+                scopes[changed[row]],
+                column,
+                np.where(new[crossed] >= 2, 1, -1),
+            )
+        self.n_rows[0] += int(signs.sum())
+        self.n_off[0] += int(signs[off].sum())
         present, inverse = np.unique(codes, return_inverse=True)
-        counts = np.bincount(inverse, minlength=present.size)
-        offs = np.bincount(inverse, weights=off, minlength=present.size)
+        counts = np.bincount(inverse, weights=signs, minlength=present.size)
+        offs = np.bincount(inverse, weights=signs * off, minlength=present.size)
         for code, count, n_off in zip(present.tolist(), counts, offs):
-            self.n_rows[code] += sign * int(count)
-            self.n_off[code] += sign * int(n_off)
+            self.n_rows[code] += int(count)
+            self.n_off[code] += int(n_off)
 
-    def _tally(self, twins, scopes, columns, sign):
+    def _tally(self, twins, scopes, columns, signs):
         if scopes.size == 0:
             return
         present, inverse = np.unique(scopes, return_inverse=True)
         flat = np.bincount(
             inverse * self.n_columns + columns,
+            weights=signs,
             minlength=present.size * self.n_columns,
         ).reshape(present.size, self.n_columns)
         for code, counts in zip(present.tolist(), flat):
-            twins[code] += sign * counts
+            twins[code] += counts.astype(np.int64)
