@@ -25,9 +25,12 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,6 +55,18 @@ LINEAR = {
     "svc": (
         "CalibratedClassifierCV(LinearSVC)",
         lambda: CalibratedClassifierCV(LinearSVC()),
+    ),
+    "pipe": (
+        "OneHot+Scaler -> LogisticRegression",
+        lambda: make_pipeline(
+            ColumnTransformer(
+                [
+                    ("sensitive", OneHotEncoder(), [0]),
+                    ("known", StandardScaler(), slice(1, None)),
+                ]
+            ),
+            LogisticRegression(max_iter=1000),
+        ),
     ),
 }
 
@@ -110,7 +125,7 @@ def _mlp(args, X_train, y_train, view, s, rows):
 
 def main(argv=None):
     parser = base_parser(__doc__.splitlines()[0], n=100_000)
-    parser.set_defaults(targets="lr,svc")
+    parser.set_defaults(targets="lr,svc,pipe")
     args = parser.parse_args(argv)
     n, k = args.n, args.k
     X_train, y_train, view, s = make_problem(n, k)

@@ -391,9 +391,19 @@ class LinearWhiteBoxInversion(BaseInversion):
         self.evidence = evidence
         self.prior = prior
 
+    _threat_model = "white-box"
+
     @property
     def _needs_label(self):
         return self.evidence == "csmia"
+
+    def _supports_target(self, target):
+        """Whether ``target`` is a linear model this attack reads (for the audit)."""
+        try:
+            split_linear_target(target)
+        except TypeError:
+            return False
+        return True
 
     def _check_target(self):
         if _is_fitted(self.target):  # None or unfitted: the base's clear errors

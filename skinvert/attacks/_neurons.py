@@ -288,6 +288,16 @@ def neuron_log_ratio(evidence, model):
 class _NeuronMixin:
     """Neuron selection on the auxiliary data and the victims' selected outputs."""
 
+    _threat_model = "white-box"
+
+    def _supports_target(self, target):
+        """Whether ``target`` is an MLP this attack reads (for the audit)."""
+        try:
+            split_mlp_target(target)
+        except TypeError:
+            return False
+        return True
+
     def _network(self):
         return _Network(self.target, self.layers, type(self).__name__)
 

@@ -190,3 +190,14 @@ def test_unfitted_target_says_to_freeze_it():
     X, _ = _data(0, 2)
     with pytest.raises(NotFittedError, match="FrozenEstimator"):
         LinearWhiteBoxInversion(LogisticRegression(), sensitive=1).fit(X, X[:, 1])
+
+
+def test_declares_the_white_box_targets_it_reads():
+    X, y = _data(0, 2)
+    linear = LogisticRegression().fit(X, y)
+    forest = RandomForestClassifier(n_estimators=2, random_state=0).fit(X, y)
+    attack = LinearWhiteBoxInversion()
+    assert attack._threat_model == "white-box"
+    assert attack._supports_target(make_pipeline(StandardScaler(), linear).fit(X, y))
+    assert not attack._supports_target(forest)
+    assert not attack._supports_target(make_pipeline(PCA(2), linear).fit(X, y))

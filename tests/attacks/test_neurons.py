@@ -187,3 +187,13 @@ def test_combined_uses_the_neurons_where_they_leak(encoded):
     assert np.isfinite(combined.temperature_)
     assert combined.queries_per_victim_ == 0
     assert combined.score(X[:500], X[:500, 0]) > baseline.score(X[:500], X[:500, 0])
+
+
+def test_declares_the_white_box_targets_it_reads(encoded):
+    X, y, target = encoded
+    forest = RandomForestClassifier(n_estimators=2, random_state=0).fit(X, y)
+    for attack in (NeuronOutputInversion(), CombinedNeuronOutput()):
+        assert attack._threat_model == "white-box"
+        assert attack._supports_target(target)
+        assert not attack._supports_target(forest)
+        assert not attack._supports_target(LogisticRegression().fit(X, y))
