@@ -338,13 +338,13 @@ class InversionModel(TransformerMixin, BaseEstimator):
 
 
 def _check_records(estimator, X, *, reset):
-    """Record the input's width and names; DataFrames reach the target untouched."""
+    """Record the input's width and names; arrays must be finite (they are the
+    truth the inversion model learns), DataFrames reach the target untouched."""
     return validate_data(
         estimator,
         X,
         reset=reset,
         dtype=None,
-        ensure_all_finite=False,
         skip_check_array=is_pandas_dataframe(X),
     )
 
