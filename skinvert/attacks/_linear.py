@@ -172,15 +172,21 @@ def _transform(steps, rows):
     return rows
 
 
-def _decisions(steps, model, records, columns, candidates):
+def _probe_rows(records, columns, candidates):
+    """The ``n`` victims at the first candidate and the first victim at all ``k``."""
+    first = _complete(records, columns, candidates[:1])
+    probe = _complete(_take_rows(records, slice(0, 1)), columns, candidates)
+    return first, probe
+
+
+def _decisions(steps, model, rows):
     """Decision of every victim at every candidate, shape (n, k, n_outputs).
 
     One decision per victim, at the first candidate, plus one offset per
     candidate read on the first victim: ``n + k`` records through the model.
     """
-    first = _complete(records, columns, candidates[:1])
+    first, probe = rows
     base = np.asarray(model.decision_function(_transform(steps, first)), dtype=float)
-    probe = _complete(_take_rows(records, slice(0, 1)), columns, candidates)
     probe = np.asarray(model.decision_function(_transform(steps, probe)), dtype=float)
     base = base.reshape(base.shape[0], 1, -1)
     probe = probe.reshape(1, probe.shape[0], -1)
@@ -252,14 +258,14 @@ def linear_answers(target, records, columns, candidates):
         ``n_victims * n_candidates`` completed records, which are never built.
     """
     kind, heads = split_linear_target(target)
+    rows = _probe_rows(records, columns, candidates)
     if kind != "calibrated":
         steps, model, _ = heads[0]
-        decision = _decisions(steps, model, records, columns, candidates)
-        return _link(kind, model, decision)
+        return _link(kind, model, _decisions(steps, model, rows))
     classes = np.asarray(_split_pipeline(target, target)[1].classes_)
     total = None
     for steps, model, calibrated in heads:
-        decision = _decisions(steps, model, records, columns, candidates)
+        decision = _decisions(steps, model, rows)
         proba = _calibrated(calibrated, decision, classes)
         total = proba if total is None else total + proba
     return total / len(heads)
