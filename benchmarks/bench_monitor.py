@@ -156,10 +156,12 @@ def mixed_stream(rows, victim, benign, ratio, n_attackers, n_benign, rng):
 def detection(monitor, stream, clients, victims, k, n_benign, sensitive):
     alerts = monitor.scan(stream, clients)
     attacker = [a for a in alerts if a.client is None or a.client >= n_benign]
-    benign_flagged = {
-        a.client for a in alerts if a.client is not None and a.client < n_benign
+    benign = [a for a in alerts if a.client is not None and a.client < n_benign]
+    row = {
+        "detected": bool(attacker),
+        "benign_clients_flagged": len({a.client for a in benign}),
+        "benign_signals": ",".join(sorted({a.signal for a in benign})),
     }
-    row = {"detected": bool(attacker), "benign_clients_flagged": len(benign_flagged)}
     if not attacker:
         return {
             **row,
@@ -178,7 +180,7 @@ def detection(monitor, stream, clients, victims, k, n_benign, sensitive):
     return {
         **row,
         "queries_to_alert": int(sent.size),
-        "victims_compromised": int(np.sum(answered >= k)),
+        "victims_compromised": int(np.sum(answered >= k)) if k > 1 else np.nan,
         "signal": first.signal,
         "column": first.column,
         "right_column": first.column == sensitive if first.column >= 0 else None,
