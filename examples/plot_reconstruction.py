@@ -17,7 +17,8 @@ extramarital-affairs survey:
 
 Each reconstruction is measured against the model-free reference: the mean of
 the attacker's own records of the victim's class (the mode, for categorical
-columns). Every number quoted below is printed by the code above it.
+columns). The prose describes what each step computes; the numbers are the ones
+the code prints.
 """
 
 # %%
@@ -176,10 +177,10 @@ print("saved", plot_rows(rows, folder / "skinvert_inversion.png"))
 # %%
 # A surrogate of a black box
 # --------------------------
-# A random forest answers labels only. A logistic-regression surrogate trained
-# on its answers to perturbed copies of the attacker's records opens it to
-# MI-Face's analytic gradients; the confidence printed is the forest's, at the
-# surrogate's representatives.
+# The surrogate asks a random forest for labels only. A logistic-regression
+# surrogate trained on its answers to perturbed copies of the attacker's records
+# opens it to MI-Face's analytic gradients; the confidence printed is the
+# forest's, at the surrogate's representatives.
 forest = RandomForestClassifier(100, random_state=0).fit(*members)
 for budget in (300, 3000):
     with warnings.catch_warnings():

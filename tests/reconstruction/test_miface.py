@@ -205,3 +205,14 @@ def test_categorical_columns_are_snapped(digits, lr_target):
     ).fit(X_aux)
     for j in (0, 5):
         assert set(attack.representatives_[:, j]) <= set(X_aux[:, j])
+
+
+def test_regulariser_pulls_toward_the_auxiliary_mean(digits, lr_target):
+    X_aux = digits["aux"][0]
+    mean = X_aux.mean(axis=0)
+    kwargs = {"n_starts": 1, "integer_features": None}
+    free = MIFace(lr_target, **kwargs).fit(X_aux)
+    pulled = MIFace(lr_target, alpha=5.0, loss="confidence", **kwargs).fit(X_aux)
+    gap_free = np.abs(free.representatives_ - mean).mean()
+    gap_pulled = np.abs(pulled.representatives_ - mean).mean()
+    assert gap_pulled < 0.8 * gap_free
