@@ -17,6 +17,7 @@ from joblib import Parallel, delayed
 from ..utils._optional import import_optional, is_pandas_dataframe
 from ._audit import AuditSettings, kind_of, run_audit
 from ._data import check_data, column_values, split, take
+from ._registry import _BASES, _known_attacks
 from ._report import SCHEMA_VERSION, AuditResult, _jsonable, _num, _versions
 from ._settings import seed_of
 from ._targets import make_target
@@ -212,7 +213,9 @@ def audit_columns(
     settings : AuditSettings, default=None
         The settings (the command line passes them); else built from
         ``audit_parameters``, the keyword arguments of
-        :func:`~skinvert.evaluation.audit`.
+        :func:`~skinvert.evaluation.audit`. Attacks listed in ``attacks`` run on
+        the columns of their kind (categorical or continuous); a column for
+        which none is listed runs every attack of its kind.
 
     Returns
     -------
@@ -284,19 +287,32 @@ def _named(original, values):
     return import_optional("pandas").Series(values, name=name)
 
 
+def _of_kind(attacks, kind):
+    """The attacks of ``attacks`` made for this kind of attribute (None: all)."""
+    if attacks is None:
+        return None
+    known = _known_attacks(kind)
+    base = _BASES[kind]
+
+    def fits(attack):
+        if isinstance(attack, str):
+            return attack in known
+        cls = attack if isinstance(attack, type) else type(attack)
+        return issubclass(cls, base)
+
+    return [a for a in attacks if fits(a)] or None
+
+
 def _one_column(X, y, column, target, members, aux, settings):
     try:
-        values = column_values(
-            X, column if not is_pandas_dataframe(X) else list(X.columns).index(column)
+        position = list(X.columns).index(column) if is_pandas_dataframe(X) else column
+        kind = kind_of(column_values(X, position), settings)
+        chosen = replace(
+            settings,
+            sensitive=column,
+            kind=kind,
+            attacks=_of_kind(settings.attacks, kind),
         )
-        kind = kind_of(values, settings)
-        return run_audit(
-            X,
-            y,
-            target=target,
-            members=members,
-            aux=aux,
-            settings=replace(settings, sensitive=column, kind=kind),
-        )
+        return run_audit(X, y, target=target, members=members, aux=aux, settings=chosen)
     except (ValueError, TypeError) as exc:
         return f"{type(exc).__name__}: {exc}"
