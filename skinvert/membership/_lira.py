@@ -132,8 +132,9 @@ class LiRA(_ReferenceAttack):
         ``fit``) and the test uses the top class.
     n_shadows : int, default=16
         Number of shadow models (at least 2; even numbers split evenly). Carlini
-        et al. use 64 to 256; 16 already gives most of the low-FPR power on
-        tabular data, at a sixteenth of the training cost of 256.
+        et al. use 64 to 256 and report gains up to there; 16 keeps the training
+        cost low (each shadow costs one training of the target's algorithm on
+        half the pool).
     online : bool, default=False
         The online test (victims must be in the pool) or the offline one.
     variance : {"global", "per_record"}, default="global"
@@ -280,7 +281,10 @@ class RMIA(_ReferenceAttack):
     target's confidence with its average over reference models, ``p(y | x)``.
     The score is the fraction of population records ``z`` that ``x`` dominates,
     ``r(x) / r(z) > gamma``. The population is the pool passed to ``fit`` (its
-    ratios are computed there, one target query per pool record).
+    ratios are computed there, one target query per pool record). The score is
+    increasing in ``r(x)``, so the ranking of the records (ROC AUC, TPR at low
+    FPR) depends on ``r(x)`` only; the population sets the scale of the score
+    and hence what ``predict`` flags.
 
     Online (``online=True``), ``p(y | x)`` averages all reference models (half
     were trained with ``x``); offline, only the OUT ones, corrected as in the
@@ -305,10 +309,10 @@ class RMIA(_ReferenceAttack):
         Average all reference models (victims must be in the pool) or the OUT
         ones only.
     gamma : float, default=2.0
-        Domination threshold of the pairwise likelihood ratio (the paper's
-        default).
+        Domination threshold of the pairwise likelihood ratio.
     offline_a : float, default=0.3
-        The offline correction ``a`` in [0, 1].
+        The offline correction ``a`` in [0, 1] (the paper tunes it per dataset
+        with one reference model).
     shadow_estimator : estimator, default=None
         Unfitted learner of the reference models (as :class:`LiRA`).
     keep_shadows : bool, default=True
