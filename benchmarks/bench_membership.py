@@ -16,7 +16,8 @@ Run (full configuration, as in RESULTS.md)::
 
     python benchmarks/bench_membership.py --n-shadows 16 --n-jobs 2
 
-A smaller one: ``--n-records 6000 --n-shadows 8``.
+A smaller one: ``--n-records 6000 --n-shadows 8``; ``--rmia-shadows 4`` adds
+offline RMIA with 4 reference models.
 """
 
 import argparse
@@ -30,6 +31,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from skinvert.datasets import make_sensitive_classification
 from skinvert.membership import (
+    RMIA,
     LiRA,
     LossThresholdAttack,
     membership_roc_auc,
@@ -67,6 +69,12 @@ def main():
     parser.add_argument("--n-trees", type=int, default=100)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--rmia-shadows",
+        type=int,
+        default=0,
+        help="also run offline RMIA with this many reference models (0: skip)",
+    )
     args = parser.parse_args()
 
     X, y = census_like(args.n_records, args.seed)
@@ -107,6 +115,19 @@ def main():
     scores = lira.fit(view).decision_function(view)
     seconds = time.perf_counter() - start
     rows.append((f"LiRA offline, {args.n_shadows} shadows", scores, seconds))
+    if args.rmia_shadows:
+        start = time.perf_counter()
+        rmia = RMIA(
+            target,
+            label=14,
+            n_shadows=args.rmia_shadows,
+            keep_shadows=False,
+            n_jobs=args.n_jobs,
+            random_state=args.seed,
+        )
+        scores = rmia.fit(view).decision_function(view)
+        seconds = time.perf_counter() - start
+        rows.append((f"RMIA offline, {args.rmia_shadows} models", scores, seconds))
     left = files_under(tmp)
     os.rmdir(tmp)  # fails if anything was left behind
 
