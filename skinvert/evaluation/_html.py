@@ -28,7 +28,7 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px;
        color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 tr.group td { background: #f3f3f3; font-weight: bold; text-align: left; }
 figure { display: inline-block; margin: 0.5em; }
 figcaption { font-size: 0.85em; color: #555; max-width: 520px; }
