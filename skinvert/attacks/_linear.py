@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, _complete, _take_rows
 from ..base import BaseInversion
 from ..utils._sklearn import LinearClassifierMixin, StrOptions
-from ._confidence import _label_confidence, _top_class
+from ._confidence import FredriksonRegressor, _label_confidence, _top_class
 from ._docstrings import _PRIOR_PARAMETER, _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._whitebox import _unfreeze
 
@@ -172,25 +172,57 @@ def _transform(steps, rows):
     return rows
 
 
+_NOT_AFFINE = (
+    "The target's decision is not affine in the sensitive column (its "
+    "preprocessing transforms it non-linearly, e.g. by binning or one-hot "
+    "encoding), so per-victim values cannot be read white-box; use "
+    "FredriksonRegressor, or LinearWhiteBoxRegressor with n_refine=0."
+)
+
+
 def _probe_rows(records, columns, candidates):
-    """The ``n`` victims at the first candidate and the first victim at all ``k``."""
-    first = _complete(records, columns, candidates[:1])
-    probe = _complete(_take_rows(records, slice(0, 1)), columns, candidates)
-    return first, probe
+    """The victims at a first value and the first victim at the probed values.
+
+    ``candidates`` of shape (k, m) are shared by the victims; of shape (n, k, 1)
+    (a continuous column, each victim its own values) the decision must then
+    be affine in the column's value, probed at ``v0``, ``v0 + 1`` and a check.
+    """
+    if candidates.ndim == 2:
+        first = _complete(records, columns, candidates[:1])
+        probe = _complete(_take_rows(records, slice(0, 1)), columns, candidates)
+        return first, probe, None
+    v0 = float(candidates[0, 0, 0])
+    first = _complete(records, columns, np.array([[v0]]))
+    values = np.array([[v0], [v0 + 1.0], [v0 + 2.5]])
+    probe = _complete(_take_rows(records, slice(0, 1)), columns, values)
+    return first, probe, candidates[:, :, 0] - v0
 
 
 def _decisions(steps, model, rows):
     """Decision of every victim at every candidate, shape (n, k, n_outputs).
 
     One decision per victim, at the first candidate, plus one offset per
-    candidate read on the first victim: ``n + k`` records through the model.
+    candidate read on the first victim: ``n + k`` records through the model
+    (``n + 3`` for per-victim values of an affinely transformed column).
     """
-    first, probe = rows
+    first, probe, shifts = rows
     base = np.asarray(model.decision_function(_transform(steps, first)), dtype=float)
-    probe = np.asarray(model.decision_function(_transform(steps, probe)), dtype=float)
+    try:
+        probe = model.decision_function(_transform(steps, probe))
+    except ValueError as exc:  # e.g. an encoder that has not seen a probed value
+        if shifts is None:
+            raise
+        raise TypeError(_NOT_AFFINE) from exc
+    probe = np.asarray(probe, dtype=float)
     base = base.reshape(base.shape[0], 1, -1)
     probe = probe.reshape(1, probe.shape[0], -1)
-    return base + (probe - probe[:, :1])
+    if shifts is None:
+        return base + (probe - probe[:, :1])
+    slope = probe[:, 1] - probe[:, 0]
+    expected = probe[:, 0] + 2.5 * slope
+    if not np.allclose(probe[:, 2], expected, rtol=1e-9, atol=1e-9):
+        raise TypeError(_NOT_AFFINE)
+    return base + shifts[:, :, None] * slope[:, None, :]
 
 
 def _normalise_ovr(proba):
@@ -437,3 +469,94 @@ class LinearWhiteBoxInversion(BaseInversion):
         if self.prior == "uniform":
             return confidence
         return confidence * self.prior_
+
+
+def _regressor_parameters():
+    """FredriksonRegressor's Parameters and Attributes, read for this attack."""
+    doc = FredriksonRegressor.__doc__
+    text = doc[doc.index("    Parameters") : doc.index("    See Also")]
+    text = text.replace(
+        "The fitted model under attack, exposing ``predict_proba`` and ``classes_``.",
+        "The fitted linear model under attack.",
+    ).replace(
+        "Maximum number of completed records per target query (bounds memory).",
+        "Victims answered at once (bounds memory).",
+    )
+    start = text.index("    n_jobs :")
+    end = text.index("    verbose :")
+    unused = (
+        "    n_jobs : int, default=None\n"
+        "        Accepted for FredriksonRegressor's parameters; unused (the model is\n"
+        "        read, not queried).\n"
+    )
+    return "\n" + text[:start] + unused + text[end:]
+
+
+class LinearWhiteBoxRegressor(FredriksonRegressor):
+    __doc__ = (
+        """White-box inversion of a continuous attribute from a linear model.
+
+    :class:`FredriksonRegressor`'s estimate (grid, prior, refinement, ``"mean"``
+    or ``"map"``) with the target's confidences computed from the model as in
+    :class:`LinearWhiteBoxInversion`, without building the completed records:
+    the grid costs ``n + k`` records through the model, the refinement ``n + 3``
+    (the decision must then be affine in the sensitive column: no preprocessing
+    of it, or a scaler; otherwise ``TypeError`` in ``predict``, or use
+    ``n_refine=0``). The estimates equal :class:`FredriksonRegressor`'s on the
+    same target up to floating-point rounding. Supported targets: """
+        + SUPPORTED_LINEAR_MODELS
+        + """.
+
+    Threat model: white-box access to the fitted linear model; the attacker
+    knows the victim's other input columns and, optionally, its true label.
+"""
+        + _regressor_parameters()
+        + """    Raises
+    ------
+    TypeError
+        In ``fit``, if the target is not a supported linear model.
+
+    See Also
+    --------
+    FredriksonRegressor : The black-box attack with the same estimate.
+    LinearWhiteBoxInversion : The categorical attack.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skinvert.attacks import FredriksonRegressor, LinearWhiteBoxRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(600, 4))          # column 0: the sensitive value
+    >>> y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    >>> target = LogisticRegression().fit(X[:300], y[:300])
+    >>> view = np.column_stack([X, y])
+    >>> white = LinearWhiteBoxRegressor(target, sensitive=0, label=4)
+    >>> black = FredriksonRegressor(target, sensitive=0, label=4)
+    >>> a = white.fit(view[300:], X[300:, 0]).predict(view[:300])
+    >>> b = black.fit(view[300:], X[300:, 0]).predict(view[:300])
+    >>> bool(np.abs(a - b).max() < 1e-9), white.queries_per_victim_
+    (True, 0)
+    """
+    )
+
+    _threat_model = "white-box"
+
+    def _supports_target(self, target):
+        """Whether ``target`` is a linear model this attack reads (for the audit)."""
+        return LinearWhiteBoxInversion._supports_target(self, target)
+
+    def _check_target(self):
+        if _is_fitted(self.target):
+            split_linear_target(self.target)
+        super()._check_target()
+
+    def _fit(self, records, values, labels):
+        super()._fit(records, values, labels)
+        self.queries_per_victim_ = 0
+
+    def _query(self, records, candidates=None):
+        candidates = self.candidates_ if candidates is None else candidates
+        return linear_answers(
+            self.target, records, self.sensitive_indices_, np.asarray(candidates)
+        )

@@ -201,3 +201,46 @@ def test_declares_the_white_box_targets_it_reads():
     assert attack._supports_target(make_pipeline(StandardScaler(), linear).fit(X, y))
     assert not attack._supports_target(forest)
     assert not attack._supports_target(make_pipeline(PCA(2), linear).fit(X, y))
+
+
+@pytest.mark.parametrize(
+    "make, estimate",
+    [
+        (lambda: make_pipeline(StandardScaler(), LogisticRegression()), "mean"),
+        (lambda: make_pipeline(StandardScaler(), LogisticRegression()), "map"),
+        (lambda: CalibratedClassifierCV(LinearSVC(), cv=3), "mean"),
+    ],
+)
+def test_regressor_equals_fredrikson_regressor(make, estimate):
+    from skinvert.attacks import FredriksonRegressor
+    from skinvert.attacks._linear import LinearWhiteBoxRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 4))
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(size=400) > 0).astype(int)
+    y += X[:, 2] > 1  # three classes
+    target = make().fit(X[:200], y[:200])
+    view = np.column_stack([X, y])
+    for label, data in ((None, X), (4, view)):
+        args = {"sensitive": 0, "label": label, "estimate": estimate}
+        white = LinearWhiteBoxRegressor(target, **args).fit(data[200:], X[200:, 0])
+        black = FredriksonRegressor(target, **args).fit(data[200:], X[200:, 0])
+        diff = white.predict(data[:200]) - black.predict(data[:200])
+        assert np.abs(diff).max() < 1e-9
+        assert white.queries_per_victim_ == 0 and black.queries_per_victim_ == 24
+
+
+def test_regressor_refinement_needs_an_affine_column():
+    from sklearn.preprocessing import KBinsDiscretizer
+
+    from skinvert.attacks._linear import LinearWhiteBoxRegressor
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    binned = make_pipeline(KBinsDiscretizer(4), LogisticRegression()).fit(X, y)
+    attack = LinearWhiteBoxRegressor(binned, sensitive=0).fit(X[150:], X[150:, 0])
+    with pytest.raises(TypeError, match="not affine"):
+        attack.predict(X[:10])
+    grid_only = LinearWhiteBoxRegressor(binned, sensitive=0, n_refine=0)
+    assert grid_only.fit(X[150:], X[150:, 0]).predict(X[:10]).shape == (10,)
