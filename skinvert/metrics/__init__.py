@@ -16,6 +16,7 @@ from ._classification import (
     attack_precision,
     attack_recall,
 )
+from ._displays import AttackRocDisplay, PrivacyUtilityDisplay
 from ._ranking import attack_roc_auc, ppv_at_k, tpr_at_fpr
 from ._regression import attack_mae, attack_r2, attack_rmse
 from ._scorers import (
@@ -27,7 +28,9 @@ from ._scorers import (
 
 __all__ = [
     "SCORER_NAMES",
+    "AttackRocDisplay",
     "BootstrapCI",
+    "PrivacyUtilityDisplay",
     "advantage",
     "attack_accuracy",
     "attack_balanced_accuracy",
