@@ -13,6 +13,8 @@ through the hidden layers, the first layer's inputs as base + offset) against
 one ``predict_proba`` of the MLP over the ``n * k`` completed records.
 
 Each measurement is the median of ``--repeats`` interleaved runs in one process.
+Last, the attacks' accuracy on members and non-members of an MLP whose hidden
+layer encodes the sensitive value (the data of ``tests/attacks/test_neurons.py``).
 Run from the repository root::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_whitebox_models.py
@@ -45,9 +47,9 @@ from _common import (
     median,
 )
 
-from skinvert.attacks import FredriksonInversion
+from skinvert.attacks import FredriksonInversion, ImputationBaseline
 from skinvert.attacks._linear import LinearWhiteBoxInversion
-from skinvert.attacks._neurons import NeuronOutputInversion
+from skinvert.attacks._neurons import CombinedNeuronOutput, NeuronOutputInversion
 
 N_AUX = 2000
 LINEAR = {
@@ -123,6 +125,49 @@ def _mlp(args, X_train, y_train, view, s, rows):
     )
 
 
+def _encoded(seed=0, n_members=2000, n_aux=100, n_others=500, n_features=40):
+    """The label is z = [w . x > 0] and the sensitive value a noisy copy of z.
+
+    As in ``tests/attacks/test_neurons.py``: the network learns z from its
+    members, the attacker's 100 auxiliary records are too few to learn it.
+    """
+    rng = np.random.default_rng(seed)
+    n = n_members + n_aux + n_others
+    known = rng.normal(size=(n, n_features))
+    z = known @ np.random.default_rng(100).normal(size=n_features) > 0
+    s = np.where(rng.random(n) < 0.85, z, ~z).astype(float)
+    return np.column_stack([s, known]), z.astype(int)
+
+
+def _leak():
+    """Accuracy on members and non-members, no known label (label=None)."""
+    X, y = _encoded()
+    members, aux, others = slice(0, 2000), slice(2000, 2100), slice(2100, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        target = MLPClassifier((8,), max_iter=300, random_state=0)
+        target.fit(X[members], y[members])
+    attacks = {
+        "ImputationBaseline (default imputer)": ImputationBaseline(
+            sensitive=0, random_state=0
+        ),
+        "ImputationBaseline (logistic)": ImputationBaseline(
+            sensitive=0, estimator=LogisticRegression()
+        ),
+        "FredriksonInversion": FredriksonInversion(target, sensitive=0),
+        "NeuronOutputInversion": NeuronOutputInversion(target, sensitive=0),
+        "CombinedNeuronOutput (logistic prior)": CombinedNeuronOutput(
+            target, sensitive=0, imputer=LogisticRegression(), random_state=0
+        ),
+    }
+    print(f"\n{'attack (no known label)':<40}{'members':>9}{'non-members':>13}")
+    for name, attack in attacks.items():
+        attack.fit(X[aux], X[aux, 0])
+        first = attack.score(X[:500], X[:500, 0])
+        second = attack.score(X[others], X[others, 0])
+        print(f"{name:<40}{first:>9.3f}{second:>13.3f}")
+
+
 def main(argv=None):
     parser = base_parser(__doc__.splitlines()[0], n=100_000)
     parser.set_defaults(targets="lr,svc,pipe")
@@ -138,6 +183,7 @@ def main(argv=None):
     )
     _linear(args, X_train, y_train, view, s, rows)
     _mlp(args, X_train, y_train, view, s, rows)
+    _leak()
 
 
 if __name__ == "__main__":
