@@ -412,7 +412,11 @@ class NeuronOutputInversion(_NeuronMixin, BaseInversion):
         + _METHOD
         + """
     The posterior is ``prior(v) * exp(L(v))`` normalised over the candidates.
-    The known label, if given, is not used (it is a column of ``X`` only).
+    The known label, if given, is not used (as in the paper): where the value
+    shows only through the label, this attack sees nothing of it; use
+    :class:`CombinedNeuronOutput`, whose imputer sees the label. ``fit`` holds
+    the hidden outputs of the auxiliary records at every candidate in memory
+    (``n_aux * k * n_hidden_neurons`` floats).
 """
         + _whitebox_cost("NeuronOutputInversion")
         + _SHARED_PARAMETERS.replace(
