@@ -9,11 +9,14 @@ that answer their victims chunk by chunk.
 """
 
 import contextvars
+import re
+import sys
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
 from .utils._optional import import_optional, is_pandas_dataframe
+from .utils._threads import limit_threads, thread_budget, worker_threads
 from .utils._validation import check_answers
 
 DEFAULT_BATCH_SIZE = 65536
@@ -87,15 +90,46 @@ def _check_proba(answers, n_rows, n_classes):
     return check_answers(proba, n_rows, n_classes=n_classes, tol=_TOL)
 
 
-def _ask(target, method, rows, n_classes):
+# A target's error that looks like a value its encoder cannot take
+_ENCODING_ERROR = re.compile(
+    r"unknown categor|unseen|not seen|could not convert|invalid literal|"
+    r"not categorical|categories|not in the categories|unknown label",
+    re.IGNORECASE,
+)
+_NAN_ERROR = re.compile(r"\bNaN\b|missing values", re.IGNORECASE)
+
+
+def _target_error(exc, method, n_rows, completed):
+    """The target's own error, with the advice that fits it (chained by the caller).
+
+    The hint about candidate values is given only when candidates were written
+    into the records and the target's message looks like an encoding failure.
+    """
+    what = "completed records" if completed else "records"
+    message = f"The target's {method} failed on {n_rows} {what}: {exc}"
+    if completed and _ENCODING_ERROR.search(str(exc)):
+        message += (
+            " The records were completed with candidate values of the sensitive "
+            "attribute: if the target's encoder has not seen one of them, pass "
+            "candidates= with values the target knows."
+        )
+    elif _NAN_ERROR.search(str(exc)):
+        message += (
+            " Some known features are missing (NaN) and the target does not accept "
+            "missing values: impute them before attacking, or drop those victims."
+        )
+    return type(exc)(message)
+
+
+def _ask(target, method, rows, n_classes, completed=True):
     try:
         answers = getattr(target, method)(rows)
     except (ValueError, TypeError) as exc:
-        raise type(exc)(
-            f"The target failed on the completed records: {exc}. If its encoder has "
-            "not seen a candidate value of the sensitive attribute, pass "
-            "candidates= with values the target knows."
-        ) from exc
+        try:
+            error = _target_error(exc, method, rows.shape[0], completed)
+        except TypeError:  # an exception type that takes other arguments
+            raise exc from None
+        raise error from exc
     if method == "predict_proba":
         return _check_proba(answers, rows.shape[0], n_classes)
     answers = np.asarray(answers)
@@ -107,10 +141,16 @@ def _ask(target, method, rows, n_classes):
     return answers
 
 
+def _bounded_batch(limit, *args):
+    """:func:`_query_batch` in a joblib worker, its OpenMP pool bounded."""
+    with worker_threads(limit):
+        return _query_batch(*args)
+
+
 def _query_batch(target, method, batch, columns, candidates, n_classes):
     """Answers on one batch of victims (``candidates`` already sliced if per-victim)."""
     if candidates is None:
-        return _ask(target, method, batch, n_classes)
+        return _ask(target, method, batch, n_classes, completed=False)
     rows = _complete(batch, columns, candidates)
     answers = _ask(target, method, rows, n_classes)
     return answers.reshape(batch.shape[0], candidates.shape[-2], *answers.shape[1:])
@@ -140,16 +180,39 @@ def _spans(n, step):
 
 
 def _progress(parts, batches, verbose):
-    """Yield ``parts``, with a progress bar over their ``batches`` (counts per part)."""
+    """Yield ``parts``, with a progress bar over their ``batches`` (counts per part).
+
+    Without tqdm, plain progress lines go to stderr (about ten of them).
+    """
     total = sum(batches)
     if not verbose or total < _PROGRESS_MIN_BATCHES:
         yield from parts
         return
-    tqdm = import_optional("tqdm.auto", purpose="the progress bar (verbose > 0)")
+    try:
+        tqdm = import_optional("tqdm.auto", purpose="the progress bar (verbose > 0)")
+    except ImportError:
+        yield from _plain_progress(parts, batches, total)
+        return
     with tqdm.tqdm(total=total, unit="batch", desc="Querying the target") as bar:
         for part, count in zip(parts, batches):
             yield part
             bar.update(count)
+
+
+def _plain_progress(parts, batches, total):
+    """Progress as lines on stderr, when tqdm is not installed."""
+    done, shown, step = 0, 0, max(1, total // 10)
+    for part, count in zip(parts, batches):
+        yield part
+        done += count
+        if done - shown >= step or done == total:
+            shown = done
+            print(
+                f"Querying the target: {done}/{total} batches "
+                f"({100 * done // total}%)",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def _gather(parts, spans, n, verbose, batches=None):
@@ -198,14 +261,16 @@ def query_target(
     method : {"predict_proba", "predict"}, default="predict_proba"
         Target method to query.
     batch_size : int, default=65536
-        Maximum number of completed rows per target call.
+        Maximum number of completed rows per target call. A victim's ``k``
+        candidates go in one call when ``k <= batch_size``; otherwise they are
+        split across calls of at most ``batch_size`` rows.
     n_jobs : int, default=None
         Number of parallel jobs (joblib semantics: ``None`` means 1 unless a
         :func:`joblib.parallel_config` context sets ``n_jobs`` or a backend such as
         Dask's, whose workers are then all used).
     verbose : int, default=0
         If positive and there are at least 4 batches, show a progress bar over
-        the batches (needs ``tqdm``).
+        the batches (with ``tqdm``; plain progress lines on stderr without it).
 
     Returns
     -------
@@ -213,6 +278,14 @@ def query_target(
         ``(n_victims, n_candidates, n_classes)`` confidences for ``predict_proba``,
         ``(n_victims, n_candidates)`` labels for ``predict``; without candidates,
         ``(n_victims, n_classes)`` or ``(n_victims,)``.
+
+    Notes
+    -----
+    While it queries, the target's BLAS and OpenMP thread pools are bounded
+    (threadpoolctl) by ``n_jobs``: one thread per pool for ``n_jobs=None`` or 1;
+    with ``n_jobs=j`` and batches running in ``j`` workers, one thread each;
+    a single batch gets ``j`` threads. Parallelism is thus chosen by ``n_jobs``
+    and the joblib backend, not by the machine's default thread pools.
 
     Examples
     --------
@@ -247,26 +320,75 @@ def query_target(
             _check_categories(X, columns, candidates.reshape(-1, len(columns)))
     k = 1 if candidates is None else candidates.shape[-2]
     n = X.shape[0]
-    bounds = _spans(n, max(1, int(batch_size) // k))
-    if not bounds:
+    if n == 0:
         shape = (0, k) if candidates is not None else (0,)
         return np.empty(shape + ((n_classes,) if n_classes else ()))
+    if k > batch_size:  # a victim's candidates split across calls
+        return _query_split(
+            target, X, columns, candidates, method, int(batch_size), n_jobs, verbose
+        )
+    bounds = _spans(n, max(1, int(batch_size) // k))
     per_victim = candidates is not None and candidates.ndim == 3
     batches = (
         (_take_rows(X, slice(a, b)), candidates[a:b] if per_victim else candidates)
         for a, b in bounds
     )
-    if len(bounds) == 1 or effective_n_jobs(n_jobs) == 1:
-        results = (
-            _query_batch(target, method, batch, columns, cands, n_classes)
-            for batch, cands in batches
-        )
-    else:  # threads unless parallel_config selects a backend (Dask's included)
-        results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
-            delayed(_query_batch)(target, method, batch, columns, cands, n_classes)
-            for batch, cands in batches
-        )
-    return _gather(results, bounds, n, verbose)
+    return _run(
+        [target, method, columns, n_classes], batches, bounds, n, n_jobs, verbose
+    )
+
+
+def _run(fixed, batches, bounds, n, n_jobs, verbose):
+    """Answers of every batch, gathered; native threads bounded by ``n_jobs``."""
+    target, method, columns, n_classes = fixed
+    jobs = effective_n_jobs(n_jobs)
+    workers = 1 if len(bounds) == 1 or jobs == 1 else min(jobs, len(bounds))
+    limit = thread_budget(n_jobs, workers)
+    # the limit is set before the first batch is dispatched
+    with limit_threads(limit):
+        if workers == 1:
+            results = (
+                _query_batch(target, method, batch, columns, cands, n_classes)
+                for batch, cands in batches
+            )
+        else:  # threads unless parallel_config selects a backend (Dask's included)
+            results = Parallel(
+                n_jobs=n_jobs, prefer="threads", return_as="generator"
+            )(
+                delayed(_bounded_batch)(
+                    limit, target, method, batch, columns, cands, n_classes
+                )
+                for batch, cands in batches
+            )
+        return _gather(results, bounds, n, verbose)
+
+
+def _query_split(target, X, columns, candidates, method, batch_size, n_jobs, verbose):
+    """``query_target`` when one victim has more candidates than ``batch_size``.
+
+    The ``n * k`` completed records are cut into calls of ``batch_size`` rows in
+    victim-major, candidate-minor order, so no call exceeds ``batch_size`` rows.
+    """
+    n, k = X.shape[0], candidates.shape[-2]
+    n_classes = None
+    if method == "predict_proba" and hasattr(target, "classes_"):
+        n_classes = len(target.classes_)
+    bounds = _spans(n * k, batch_size)
+
+    def batches():
+        for a, b in bounds:
+            flat = np.arange(a, b)
+            victims, which = flat // k, flat % k
+            if candidates.ndim == 3:
+                values = candidates[victims, which]
+            else:
+                values = candidates[which]
+            yield _take_rows(X, victims), values[:, None, :]
+
+    out = _run(
+        [target, method, columns, n_classes], batches(), bounds, n * k, n_jobs, verbose
+    )
+    return out.reshape(n, k, *out.shape[2:])
 
 
 def _check_categories(X, columns, candidates):

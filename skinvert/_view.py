@@ -1,5 +1,7 @@
 """The attacker's view of the records, shared by every attack's estimator base."""
 
+from contextlib import contextmanager
+
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.utils import check_array
@@ -7,9 +9,37 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._query import _CHUNKED, _gather, _spans, _take_rows, query_target
 from .utils._dask import dask_aware, is_dask_collection
-from .utils._optional import is_pandas_dataframe
+from .utils._optional import import_optional, is_pandas_dataframe
 from .utils._sklearn import _wrap_data_with_container
-from .utils._validation import as_list, check_target, resolve_column
+from .utils._threads import limit_threads, thread_budget
+from .utils._validation import (
+    as_list,
+    as_records_or_frame,
+    check_finite_known,
+    check_target,
+    close_matches,
+    resolve_column,
+)
+
+
+def _kind(values):
+    """"numeric", "string" or "mixed": the kind of a few values (error path)."""
+    values = np.asarray(values)
+    if values.dtype.kind in "biuf":
+        return "numeric"
+    numbers = [isinstance(v, (int, float, np.number)) for v in values.ravel()[:1000]]
+    if numbers and all(numbers):
+        return "numeric"
+    return "mixed" if any(numbers) else "string"
+
+
+def _sample(values):
+    """Up to five distinct values."""
+    values = np.asarray(values).ravel()
+    try:
+        return np.unique(values)[:5].tolist()
+    except TypeError:  # values that do not compare
+        return sorted({repr(v) for v in values.tolist()})[:5]
 
 
 class _AttackerViewMixin:
@@ -44,6 +74,41 @@ class _AttackerViewMixin:
                     "predict_proba and transform then take Dask collections of "
                     "victims."
                 )
+
+    def _fitted_names(self):
+        """Names of the fitted attributes (trailing underscore, not parameters)."""
+        params = set(self.get_params(deep=False))
+        return [
+            name
+            for name in vars(self)
+            if name.endswith("_") and not name.startswith("__") and name not in params
+        ]
+
+    @contextmanager
+    def _fit_state(self):
+        """Run a fit so that it either completes or leaves the attack as it was.
+
+        Stale fitted attributes are removed on entry (nothing of a previous fit
+        is read while fitting), and restored with the rest of the previous state
+        if the fit raises: a failed refit leaves the previous fitted attack
+        whole, a failed first fit leaves an unfitted one (``NotFittedError``).
+        The attack's own models and the target queries run with native thread
+        pools bounded by ``n_jobs`` (:mod:`skinvert.utils._threads`).
+        """
+        saved = dict(vars(self))
+        for name in self._fitted_names():
+            delattr(self, name)
+        try:
+            with limit_threads(thread_budget(getattr(self, "n_jobs", None))):
+                yield
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    def _bounded(self):
+        """Native thread pools bounded by ``n_jobs`` while the attack infers."""
+        return limit_threads(thread_budget(getattr(self, "n_jobs", None)))
 
     def _verbosity(self):
         """``verbose`` for the target queries: 0 inside a chunk of victims."""
@@ -84,8 +149,20 @@ class _AttackerViewMixin:
             )
 
     def _as_records(self, X):
-        """Check ``X`` lightly; DataFrames and object arrays pass through untouched."""
+        """Check ``X`` lightly; DataFrames and object arrays pass through untouched.
+
+        A polars (or other dataframe-interchange) frame becomes a pandas
+        DataFrame with the same column names.
+        """
+        X = as_records_or_frame(X)
         if is_pandas_dataframe(X):
+            if not X.columns.is_unique:
+                duplicated = X.columns[X.columns.duplicated()].unique().tolist()
+                raise ValueError(
+                    f"X has duplicated column names {duplicated}: every column of "
+                    "X must have its own name (rename them, e.g. X.columns = "
+                    "[...])."
+                )
             if X.shape[0] == 0:
                 raise ValueError(
                     "Found array with 0 sample(s) (shape=(0, "
@@ -96,36 +173,93 @@ class _AttackerViewMixin:
             X, dtype=None, ensure_all_finite=False, input_name="X", estimator=self
         )
 
-    def _insert_absent(self, X):
-        """Insert the sensitive columns a DataFrame leaves out, filled with NaN."""
+    def _insert_absent(self, X, *, reset):
+        """Insert the sensitive columns a DataFrame leaves out, filled with NaN.
+
+        A name may be left out only when the column names it will take its place
+        among are known: the target's ``feature_names_in_`` in ``fit``, the
+        fitted ``feature_names_in_`` afterwards. Otherwise (a misspelt name, an
+        API client without column names) the error names it and close matches.
+        """
         names = [s for s in as_list(self.sensitive) if isinstance(s, str)]
         absent = [s for s in names if s not in X.columns]
         if not absent:
             return X
-        X = X.copy()
-        fitted_names = list(getattr(self, "feature_names_in_", []))
+        if reset:
+            known = getattr(self.target, "feature_names_in_", None)
+            where = "the target's feature_names_in_"
+        else:
+            known = getattr(self, "feature_names_in_", None)
+            where = "the column names seen in fit"
+        known = [] if known is None else [str(name) for name in known]
         for name in absent:
-            position = fitted_names.index(name) if name in fitted_names else X.shape[1]
-            X.insert(min(position, X.shape[1]), name, np.nan)
+            if name not in known:
+                raise ValueError(
+                    f"sensitive={name!r} is not a column of X"
+                    f"{close_matches(name, list(X.columns) + known)}. Columns of X: "
+                    f"{list(X.columns)}. A sensitive column may be left out of a "
+                    f"DataFrame only when {where} lists it"
+                    + (f" ({known})." if known else " (there are none).")
+                )
+        X = X.copy()
+        for name in absent:
+            before = known[: known.index(name)]
+            present = [c for c in before if c in X.columns]
+            position = X.columns.get_loc(present[-1]) + 1 if present else 0
+            X.insert(int(position), name, np.nan)
         return X
 
     def _view(self, X, *, reset):
         """Return (records in the target's layout, known labels or None)."""
         X = self._as_records(X)
         if is_pandas_dataframe(X):
-            X = self._insert_absent(X)
+            X = self._insert_absent(X, reset=reset)
         validate_data(self, X, skip_check_array=True, reset=reset)
         if reset:
             self._resolve_columns(X)
         if self.label_index_ is None:
-            return X, None
-        if is_pandas_dataframe(X):
+            records, y = X, None
+        elif is_pandas_dataframe(X):
             y = X.iloc[:, self.label_index_].to_numpy()
             records = X.drop(columns=X.columns[self.label_index_])
         else:
             y = X[:, self.label_index_]
             records = np.delete(X, self.label_index_, axis=1)
+        check_finite_known(records, self.sensitive_indices_, y)
+        if is_pandas_dataframe(records):
+            if reset:
+                self.sensitive_dtypes_ = self._categorical_dtypes(records)
+            records = self._as_fitted_dtypes(records)
         return records, y
+
+    def _categorical_dtypes(self, records):
+        """The pandas CategoricalDtype of each sensitive column (None if not one)."""
+        pd = import_optional("pandas")
+        dtypes = [records.dtypes.iloc[p] for p in self.sensitive_indices_]
+        return [d if isinstance(d, pd.CategoricalDtype) else None for d in dtypes]
+
+    def _as_fitted_dtypes(self, records):
+        """Sensitive columns cast to the CategoricalDtype seen in ``fit``.
+
+        Victims whose column is absent, NaN, plain strings or lists fewer
+        categories get the fitted categories, so that the completed records and
+        ``transform`` carry the dtype the target was trained on.
+        """
+        dtypes = getattr(self, "sensitive_dtypes_", None) or []
+        changed = [
+            (p, d)
+            for p, d in zip(self.sensitive_indices_, dtypes)
+            if d is not None and records.dtypes.iloc[p] != d
+        ]
+        if not changed:
+            return records
+        pd = import_optional("pandas")
+        records = records.copy(deep=False)
+        for position, dtype in changed:
+            column = records.iloc[:, position]
+            values = column.astype(object).where(column.notna(), None).to_numpy()
+            records.isetitem(position, pd.Categorical(values, dtype=dtype))
+        return records
 
     def _resolve_columns(self, X):
         label = None
@@ -168,16 +302,29 @@ class _AttackerViewMixin:
     def _label_codes(self, y):
         """Positions of the known labels in the target's ``classes_``."""
         classes = self.target_classes_
-        order = np.argsort(classes)
-        found = np.searchsorted(classes, y, sorter=order)
-        found = np.clip(found, 0, len(classes) - 1)
-        codes = order[found]
-        unknown = classes[codes] != y
+        y = np.asarray(y)
+        try:
+            order = np.argsort(classes)
+            found = np.searchsorted(classes, y, sorter=order)
+            found = np.clip(found, 0, len(classes) - 1)
+            codes = order[found]
+            unknown = np.asarray(classes[codes] != y, dtype=bool)
+        except TypeError:  # numbers against strings, say
+            unknown = np.ones(y.shape, dtype=bool)
         if np.any(unknown):
+            bad = y[unknown][:1000]
+            hint = ""
+            if _kind(bad) != _kind(classes):
+                hint = (
+                    f" The label column holds {_kind(bad)} values but classes_ "
+                    f"holds {_kind(classes)} ones: code the labels as the target "
+                    "does (e.g. map 0/1 to the names in classes_)."
+                )
             raise ValueError(
-                f"Known labels {np.unique(np.asarray(y)[unknown])[:5].tolist()} are "
-                f"not among the target's classes_ {classes.tolist()}; the label column "
-                "must hold the task labels the target predicts."
+                f"Known labels {_sample(bad)} in the label column "
+                f"label={self.label!r} are not among the target's classes_ "
+                f"{classes.tolist()[:10]}; the label column must hold the task "
+                f"labels the target predicts.{hint}"
             )
         return codes
 
@@ -209,9 +356,14 @@ class _AttackerViewMixin:
         columns = values.reshape(values.shape[0], -1)
         positions = self.sensitive_indices_
         if is_pandas_dataframe(records):
+            pd = import_optional("pandas")
             records = records.copy()
             for j, position in enumerate(positions):
-                records.isetitem(position, columns[:, j])
+                dtype = records.dtypes.iloc[position]
+                column = columns[:, j]
+                if isinstance(dtype, pd.CategoricalDtype):  # the dtype seen in fit
+                    column = pd.Categorical(column, dtype=dtype)
+                records.isetitem(position, column)
             return records
         if records.dtype.kind in "biuf" and columns.dtype.kind in "biuf":
             records = records.astype(np.result_type(records.dtype, columns.dtype))

@@ -8,7 +8,6 @@ through ``_AttackerViewMixin`` (:mod:`skinvert._view`) and reach the target thro
 """
 
 import math
-from functools import reduce
 from numbers import Integral
 
 import numpy as np
@@ -18,14 +17,17 @@ from sklearn.base import (
     RegressorMixin,
     TransformerMixin,
 )
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._query import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_CANDIDATES,
-    _stack_columns,
     query_target,
+)
+from ._sensitive import (
+    as_categories,
+    check_not_task_label,
+    joint_candidates,
 )
 from ._view import _AttackerViewMixin
 from .utils._dask import dask_aware
@@ -128,8 +130,7 @@ class BaseInversion(
                 f"Expected one sensitive value per record (shape ({n},)), got shape "
                 f"{s.shape}."
             )
-        check_classification_targets(s)
-        return s
+        return as_categories(s, self)
 
     def _sensitive_columns(self, s, n, m):
         """The ``m`` columns of ``y``, each with its own dtype."""
@@ -148,9 +149,7 @@ class BaseInversion(
                 f"shape {shape}."
             )
         columns = [s.iloc[:, j].to_numpy() if frame else s[:, j] for j in range(m)]
-        for column in columns:
-            check_classification_targets(column)
-        return columns
+        return [as_categories(c, self, j) for j, c in enumerate(columns)]
 
     def _check_size(self, sizes):
         limit = getattr(self, "max_candidates", DEFAULT_MAX_CANDIDATES)
@@ -192,39 +191,7 @@ class BaseInversion(
         return codes
 
     def _joint_candidates(self, columns):
-        m, given = len(columns), self.candidates
-        if given is not None and (isinstance(given, str) or len(given) != m):
-            raise ValueError(
-                f"sensitive={self.sensitive!r} names {m} columns, so candidates must "
-                f"be a list of {m} per-column value lists (or None); got {given!r}."
-            )
-        values, codes = [], []
-        for j, column in enumerate(columns):
-            seen = np.unique(column)
-            allowed = seen if given is None else np.unique(np.asarray(given[j]))
-            missing = np.setdiff1d(seen, allowed)
-            if missing.size:
-                raise ValueError(
-                    f"Sensitive values {missing[:5].tolist()} occur in column {j} of y "
-                    f"but not in candidates[{j}]={allowed.tolist()}; add them."
-                )
-            values.append(allowed)
-            codes.append(np.searchsorted(allowed, column))
-        sizes = [len(v) for v in values]
-        self._check_size(sizes)
-        grid = np.indices(sizes).reshape(m, -1)
-        combos = [v[g] for v, g in zip(values, grid)]
-        self.candidates_ = _stack_columns(combos)
-        self.classes_ = np.fromiter(
-            zip(*(c.tolist() for c in combos)), dtype=object, count=grid.shape[1]
-        )
-        joint = np.ravel_multi_index(codes, sizes)
-        n = len(joint)
-        marginals = [np.bincount(c, minlength=k) / n for c, k in zip(codes, sizes)]
-        independent = reduce(np.multiply.outer, marginals).ravel()
-        counts = np.bincount(joint, minlength=grid.shape[1])
-        self.prior_ = (counts + independent) / (n + 1)
-        return joint
+        return joint_candidates(self, columns)
 
     def fit(self, X, y):
         """Learn candidates, prior and any attack model from auxiliary data.
@@ -245,19 +212,21 @@ class BaseInversion(
             The fitted attack.
         """
         self._reject_dask(X, y)
-        self._validate_params()
-        if y is None:
-            self._check_sensitive_values(y, 0)
-        self._check_target()
-        records, y_known = self._view(X, reset=True)
-        s = self._check_sensitive_values(y, records.shape[0])
-        if len(self.sensitive_indices_) == 1:
-            codes = self._single_candidates(s)
-        else:
-            codes = self._joint_candidates(s)
-        labels = None if y_known is None else self._encode_label(y_known)
-        self.queries_per_victim_ = len(self.classes_) if self._target_method else 0
-        self._fit(records, codes, labels)
+        with self._fit_state():
+            self._validate_params()
+            if y is None:
+                self._check_sensitive_values(y, 0)
+            self._check_target()
+            records, y_known = self._view(X, reset=True)
+            s = self._check_sensitive_values(y, records.shape[0])
+            if len(self.sensitive_indices_) == 1:
+                check_not_task_label(self, s, records, y_known)
+                codes = self._single_candidates(s)
+            else:
+                codes = self._joint_candidates(s)
+            labels = None if y_known is None else self._encode_label(y_known)
+            self.queries_per_victim_ = len(self.classes_) if self._target_method else 0
+            self._fit(records, codes, labels)
         return self
 
     def _fit(self, records, codes, labels):
@@ -283,7 +252,8 @@ class BaseInversion(
             Dask input.
         """
         check_is_fitted(self)
-        return self._by_chunks(X, self._posterior_of_chunk)
+        with self._bounded():
+            return self._by_chunks(X, self._posterior_of_chunk)
 
     def _posterior_of_chunk(self, X):
         records, y_known = self._view(X, reset=False)
@@ -443,16 +413,17 @@ class BaseContinuousInversion(
             The fitted attack.
         """
         self._reject_dask(X, y)
-        self._validate_params()
-        if y is None:
-            self._check_values(y, 0)
-        self._check_target()
-        records, y_known = self._view(X, reset=True)
-        values = self._check_values(y, records.shape[0])
-        labels = None if y_known is None else self._encode_label(y_known)
-        self.prior_mean_ = float(values.mean())
-        self.queries_per_victim_ = 0
-        self._fit(records, values, labels)
+        with self._fit_state():
+            self._validate_params()
+            if y is None:
+                self._check_values(y, 0)
+            self._check_target()
+            records, y_known = self._view(X, reset=True)
+            values = self._check_values(y, records.shape[0])
+            labels = None if y_known is None else self._encode_label(y_known)
+            self.prior_mean_ = float(values.mean())
+            self.queries_per_victim_ = 0
+            self._fit(records, values, labels)
         return self
 
     def _fit(self, records, values, labels):
@@ -476,7 +447,8 @@ class BaseContinuousInversion(
             sensitive column.
         """
         check_is_fitted(self)
-        return self._by_chunks(X, self._estimate_chunk)
+        with self._bounded():
+            return self._by_chunks(X, self._estimate_chunk)
 
     def _estimate_chunk(self, X):
         records, y_known = self._view(X, reset=False)

@@ -1,16 +1,10 @@
-"""The target-access core (query_target) and the attack bases."""
-
-import tracemalloc
+"""The attack bases: the attacker's view, fitting, candidates, dtypes and errors."""
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
-import skinvert.attacks
-from skinvert import query_target
 from skinvert.attacks import (
     CSMIA,
     FredriksonInversion,
@@ -26,271 +20,6 @@ def _data(n=200, seed=0):
     X[:, 0] = rng.integers(0, 3, n)
     y = (X[:, 1] + X[:, 0] - 1 + 0.5 * rng.standard_normal(n) > 0).astype(int)
     return X, y
-
-
-def _manual_rows(X, columns, candidates):
-    """The completed records built one by one, victim-major, candidate-minor."""
-    rows = []
-    for i in range(X.shape[0]):
-        victim = candidates[i] if candidates.ndim == 3 else candidates
-        for values in victim:
-            row = X[i].copy()
-            row[columns] = values
-            rows.append(row)
-    return np.array(rows)
-
-
-# ------------------------------------------------------------------ query_target
-def test_query_target_equals_predict_proba_on_manual_rows():
-    X, y = _data()
-    target = LogisticRegression().fit(X, y)
-    candidates = np.array([[0.0], [1.0], [2.0]])
-    answers = query_target(target, X[:20], [0], candidates)
-    manual = target.predict_proba(_manual_rows(X[:20], [0], candidates))
-    np.testing.assert_array_equal(answers, manual.reshape(20, 3, 2))
-    labels = query_target(target, X[:20], [0], candidates, method="predict")
-    np.testing.assert_array_equal(labels, manual.argmax(axis=1).reshape(20, 3))
-    np.testing.assert_array_equal(
-        query_target(target, X[:20]), target.predict_proba(X[:20])
-    )
-    pairs = np.array([[0.0, -1.0], [2.0, 1.0]])
-    np.testing.assert_array_equal(
-        query_target(target, X[:20], [0, 3], pairs),
-        target.predict_proba(_manual_rows(X[:20], [0, 3], pairs)).reshape(20, 2, 2),
-    )
-
-
-def test_per_victim_candidates():
-    X, y = _data()
-    target = LogisticRegression().fit(X, y)
-    rng = np.random.default_rng(1)
-    candidates = rng.standard_normal((15, 4, 1))
-    answers = query_target(target, X[:15], [1], candidates, batch_size=9)
-    manual = target.predict_proba(_manual_rows(X[:15], [1], candidates))
-    np.testing.assert_array_equal(answers, manual.reshape(15, 4, 2))
-    shared = np.array([[0.0], [1.0]])
-    np.testing.assert_array_equal(
-        query_target(target, X[:15], [1], np.broadcast_to(shared, (15, 2, 1))),
-        query_target(target, X[:15], [1], shared),
-    )
-    with pytest.raises(ValueError, match="given for 15 victims but X has 14"):
-        query_target(target, X[:14], [1], candidates)
-    with pytest.raises(ValueError, match=r"expected \(n_candidates, 2\)"):
-        query_target(target, X[:15], [0, 1], candidates)
-
-
-@pytest.mark.parametrize("per_victim", [False, True])
-def test_batch_size_and_n_jobs_do_not_change_answers(per_victim):
-    X, y = _data(120)
-    target = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
-    candidates = np.array([[0.0], [1.0], [2.0]])
-    if per_victim:
-        candidates = (
-            np.broadcast_to(candidates, (120, 3, 1))
-            + np.arange(120)[:, None, None] / 100
-        )
-    reference = query_target(target, X, [0], candidates, batch_size=10**6)
-    for batch_size in (1, 7):
-        np.testing.assert_array_equal(
-            query_target(target, X, [0], candidates, batch_size=batch_size),
-            reference,
-        )
-    np.testing.assert_array_equal(
-        query_target(target, X, [0], candidates, batch_size=7, n_jobs=2), reference
-    )
-
-
-def test_attack_results_independent_of_batch_size_and_n_jobs():
-    X, y = _data(300)
-    view = np.column_stack([X, y])
-    target = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
-    reference = FredriksonInversion(target, label=4).fit(view[:150], X[:150, 0])
-    for options in ({"batch_size": 1}, {"batch_size": 7, "n_jobs": 2}):
-        attack = FredriksonInversion(target, label=4, **options)
-        np.testing.assert_array_equal(
-            attack.fit(view[:150], X[:150, 0]).predict_proba(view[150:]),
-            reference.predict_proba(view[150:]),
-        )
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "CSMIA",
-        "LOMIA",
-        "CombinedCSMIA",
-        "LearnedInversion",
-        "FredriksonLabelOnly",
-        "WhiteBoxTreeInversion",
-        "FredriksonRegressor",
-    ],
-)
-def test_victims_answered_in_chunks_as_in_one_piece(name):
-    """Many victims are answered a chunk at a time; the results do not change."""
-    X, y = _data(400)
-    X[:, 1] = np.round(X[:, 1], 1)  # a coarse continuous column for the regressor
-    view = np.column_stack([X, y])
-    target = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
-    cls = getattr(skinvert.attacks, name)
-    column = 1 if name == "FredriksonRegressor" else 0
-    method = "predict" if name == "FredriksonRegressor" else "predict_proba"
-
-    def run(**options):
-        attack = cls(target, sensitive=column, label=4, **options)
-        if "random_state" in attack.get_params():
-            attack.set_params(random_state=0)
-        attack.fit(view[:200], X[:200, column])
-        return getattr(attack, method)(view[200:])
-
-    reference = run(batch_size=10**6)
-    np.testing.assert_array_equal(run(batch_size=9), reference)
-    if name != "WhiteBoxTreeInversion":
-        np.testing.assert_array_equal(run(batch_size=9, n_jobs=2), reference)
-
-
-def test_working_memory_bounded_by_the_batch_not_the_victims():
-    X, y = _data(20_200)
-    view = np.column_stack([X, y])
-    target = LogisticRegression().fit(X, y)
-
-    def peak(batch_size):
-        attack = CSMIA(target, label=4, batch_size=batch_size)
-        attack.fit(view[:200], X[:200, 0])
-        tracemalloc.start()
-        start = tracemalloc.get_traced_memory()[0]
-        out = attack.predict_proba(view[200:])
-        used = tracemalloc.get_traced_memory()[1] - start - out.nbytes
-        tracemalloc.stop()
-        return used
-
-    # one piece: every completed record, answer and intermediate array at once
-    assert peak(256) < peak(10**6) / 5
-
-
-def _survey(n=300, seed=0):
-    pd = pytest.importorskip("pandas")
-    rng = np.random.default_rng(seed)
-    religion = rng.choice(["none", "catholic", "protestant"], size=n)
-    frame = pd.DataFrame(
-        {
-            "age": rng.integers(18, 70, n),
-            "religion": pd.Categorical(religion),
-            "region": rng.choice(["n", "s"], size=n),
-        }
-    )
-    happy = ((religion == "none") ^ (rng.random(n) < 0.1)).astype(int)
-    return frame, happy
-
-
-def _pipeline_target(frame, happy):
-    from sklearn.compose import make_column_transformer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder
-
-    encoder = make_column_transformer(
-        (OneHotEncoder(), ["religion", "region"]), remainder="passthrough"
-    )
-    return make_pipeline(encoder, LogisticRegression()).fit(frame, happy)
-
-
-def test_dataframe_with_strings_into_a_pipeline_target():
-    pd = pytest.importorskip("pandas")
-    frame, happy = _survey()
-    target = _pipeline_target(frame, happy)
-    candidates = np.array([["catholic"], ["none"]], dtype=object)
-    answers = query_target(target, frame.iloc[:10], [1], candidates)
-    rows = frame.iloc[np.repeat(np.arange(10), 2)].reset_index(drop=True)
-    rows["religion"] = pd.Categorical(
-        ["catholic", "none"] * 10, dtype=frame["religion"].dtype
-    )
-    np.testing.assert_array_equal(answers, target.predict_proba(rows).reshape(10, 2, 2))
-    view = frame.assign(happy=happy)
-    attack = FredriksonInversion(target, sensitive="religion", label="happy")
-    predicted = attack.fit(view.iloc[:200], frame["religion"].iloc[:200]).predict(
-        view.iloc[200:]
-    )
-    assert set(predicted) <= {"none", "catholic", "protestant"}
-    assert np.mean(predicted == frame["religion"].iloc[200:].to_numpy()) > 0.5
-
-
-def test_candidates_outside_the_categories_raise():
-    frame, happy = _survey()
-    target = _pipeline_target(frame, happy)
-    with pytest.raises(ValueError, match=r"\['jedi'\] are not categories.*religion"):
-        query_target(target, frame, [1], np.array([["none"], ["jedi"]], dtype=object))
-    attack = FredriksonInversion(
-        target,
-        sensitive="religion",
-        candidates=["none", "jedi", "catholic", "protestant"],
-    )
-    attack.fit(frame, frame["religion"].astype(str))
-    with pytest.raises(ValueError, match="not categories"):
-        attack.predict(frame)
-
-
-# --------------------------------------------------------------- bad targets
-class _Fixed(ClassifierMixin, BaseEstimator):
-    """Answers the same confidence row for every record."""
-
-    classes_ = np.array([0, 1])
-
-    def __init__(self, row=(0.5, 0.5)):
-        self.row = row
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def fit(self, X, y=None):
-        return self
-
-    def predict_proba(self, X):
-        return np.tile(np.asarray(self.row, dtype=float), (len(X), 1))
-
-    def predict(self, X):
-        return np.zeros(len(X), dtype=int)
-
-
-class _LabelOnly(_Fixed):
-    predict_proba = property(doc="absent")
-
-    def __getattribute__(self, name):
-        if name == "predict_proba":
-            raise AttributeError(name)
-        return super().__getattribute__(name)
-
-
-@pytest.mark.parametrize(
-    "row, message",
-    [
-        ((np.nan, 1.0), "NaN or infinite"),
-        ((-0.5, 1.5), "negative confidences"),
-        ((0.5, 0.6), "do not sum to one"),
-    ],
-)
-def test_bad_answers_raise(row, message):
-    X, _ = _data(20)
-    with pytest.raises(ValueError, match=message):
-        query_target(_Fixed(row), X, [0], np.array([[0.0], [1.0]]))
-    attack = FredriksonInversion(_Fixed(row)).fit(X, X[:, 0])
-    with pytest.raises(ValueError, match=message):
-        attack.predict(X)
-
-
-@pytest.mark.parametrize(
-    "make_attack",
-    [
-        lambda target: FredriksonInversion(target),
-        lambda target: FredriksonRegressor(target),
-    ],
-)
-def test_unfitted_or_incapable_target(make_attack):
-    X, _ = _data(30)
-    with pytest.raises(NotFittedError, match="FrozenEstimator"):
-        make_attack(LogisticRegression()).fit(X, X[:, 0])
-    with pytest.raises(TypeError, match="'predict_proba' method"):
-        make_attack(_LabelOnly()).fit(X, X[:, 0])
-    with pytest.raises(ValueError, match="target=None"):
-        make_attack(None).fit(X, X[:, 0])
 
 
 # ----------------------------------------------------------- bad parameters
@@ -394,3 +123,344 @@ def test_set_output_pandas_turns_array_victims_into_a_frame():
         assert isinstance(plain, np.ndarray) and isinstance(frame, pd.DataFrame)
         assert list(frame.columns) == list(attack.get_feature_names_out())
         np.testing.assert_array_equal(frame.to_numpy(), plain)
+
+
+# ------------------------------------------------ a failed fit changes nothing
+def _every_attack(target):
+    """One instance of every attack, on column 0 (categorical) or 1 (continuous)."""
+    import skinvert.attacks
+
+    out = []
+    for name in skinvert.attacks.__all__:
+        cls = getattr(skinvert.attacks, name)
+        continuous = name.endswith("Regressor")
+        attack = cls(target, sensitive=1 if continuous else 0, label=4)
+        if "random_state" in attack.get_params():
+            attack.set_params(random_state=0)
+        if "cv" in attack.get_params():
+            attack.set_params(cv=2)
+        out.append(attack)
+    return out
+
+
+def _fit_data(n=160):
+    X, y = _data(n)
+    X[:, 1] = np.round(X[:, 1], 1)
+    target = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    return X, y, np.column_stack([X, y]), target
+
+
+@pytest.mark.parametrize("attack", _every_attack(None), ids=lambda a: type(a).__name__)
+def test_a_failed_fit_leaves_the_previous_state_or_none(attack, monkeypatch):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    X, _y, view, target = _fit_data()
+    attack = clone(attack).set_params(target=target)
+    column = attack.sensitive
+    first = (X[:, column] > np.median(X[:, column])).astype(int)
+    if column == 1:
+        first = X[:, 1]
+    attack.fit(view[:100], first[:100])
+    method = "predict_proba" if hasattr(attack, "predict_proba") else "predict"
+    before = getattr(attack, method)(view[100:])
+    state = {k: v for k, v in vars(attack).items() if k.endswith("_")}
+    original = type(attack)._fit
+
+    def failing(self, *args):
+        original(self, *args)  # everything learned, then a failure
+        raise RuntimeError("failed at the end of fit")
+
+    monkeypatch.setattr(type(attack), "_fit", failing)
+    with pytest.raises(RuntimeError, match="end of fit"):
+        attack.fit(view[50:150], X[50:150, column] + (column == 0))  # new classes
+    assert sorted(k for k in vars(attack) if k.endswith("_")) == sorted(state)
+    monkeypatch.setattr(type(attack), "_fit", original)
+    np.testing.assert_array_equal(getattr(attack, method)(view[100:]), before)
+    fresh = clone(attack).set_params(target=target)
+    monkeypatch.setattr(type(attack), "_fit", failing)
+    with pytest.raises(RuntimeError):
+        fresh.fit(view[:100], first[:100])
+    with pytest.raises(NotFittedError):
+        getattr(fresh, method)(view[100:])
+
+
+class _Flaky:
+    """An API client whose calls fail from a given call on."""
+
+    def __init__(self, model):
+        self.model, self.classes_, self.fail_from, self.calls = (
+            model,
+            model.classes_,
+            None,
+            0,
+        )
+
+    def predict(self, rows):
+        self.calls += 1
+        if self.fail_from is not None and self.calls >= self.fail_from:
+            raise RuntimeError("service unavailable")
+        return self.model.predict(rows)
+
+
+def test_a_refit_failing_on_a_target_call_keeps_the_previous_attack():
+    from sklearn.exceptions import NotFittedError
+
+    from skinvert.attacks import LOMIA
+
+    X, _y, view, model = _fit_data(300)
+    target = _Flaky(model)
+    attack = LOMIA(target, sensitive=0, label=4, batch_size=32, random_state=0)
+    attack.fit(view[100:200], (X[100:200, 0] > 0).astype(int))
+    before = attack.predict_proba(view[200:])
+    target.fail_from = target.calls + 3
+    with pytest.raises(RuntimeError, match="unavailable"):
+        attack.fit(view[100:200], X[100:200, 0])
+    target.fail_from = None
+    np.testing.assert_array_equal(attack.classes_, [0, 1])
+    np.testing.assert_array_equal(attack.predict_proba(view[200:]), before)
+    target.fail_from = target.calls + 1
+    fresh = LOMIA(target, sensitive=0, label=4)
+    with pytest.raises(RuntimeError):
+        fresh.fit(view[100:200], X[100:200, 0])
+    target.fail_from = None
+    with pytest.raises(NotFittedError):
+        fresh.predict_proba(view[200:])
+
+
+# ------------------------------------------------------- columns and dtypes
+class _Client:
+    """A prediction API: no n_features_in_, no feature names."""
+
+    def __init__(self, model):
+        self.model, self.classes_ = model, model.classes_
+
+    def predict_proba(self, rows):
+        return self.model.predict_proba(rows)
+
+    def predict(self, rows):
+        return self.model.predict(rows)
+
+
+def _religion_frame(n=300, seed=0):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(seed)
+    religion = rng.integers(0, 3, n)
+    frame = pd.DataFrame(
+        {"religion": religion, "a": rng.normal(size=n), "b": rng.normal(size=n)}
+    )
+    label = ((religion == 2) ^ (rng.random(n) < 0.1)).astype(int)
+    return frame, label
+
+
+def test_a_misspelt_sensitive_name_is_named_with_close_matches():
+    frame, label = _religion_frame()
+    model = LogisticRegression().fit(frame, label)
+    view = frame.assign(label=label)
+    for target in (_Client(model), model):
+        attack = FredriksonInversion(target, sensitive="relgion", label="label")
+        with pytest.raises(
+            ValueError,
+            match=r"sensitive='relgion' is not a column of X \(did you mean "
+            r"'religion'\?\)",
+        ):
+            attack.fit(view, frame["religion"])
+    # absent but listed by the target: inserted at its place, results unchanged
+    attack = FredriksonInversion(model, sensitive="religion", label="label")
+    absent = attack.fit(view.drop(columns="religion"), frame["religion"])
+    assert list(absent.feature_names_in_) == ["religion", "a", "b", "label"]
+    present = FredriksonInversion(model, sensitive="religion", label="label")
+    present.fit(view, frame["religion"])
+    np.testing.assert_array_equal(absent.predict(view), present.predict(view))
+    with pytest.raises(ValueError, match="target's feature_names_in_"):
+        FredriksonInversion(_Client(model), sensitive="religion", label="label").fit(
+            view.drop(columns="religion"), frame["religion"]
+        )
+
+
+def test_polars_frames_are_accepted_with_their_column_names():
+    pl = pytest.importorskip("polars")
+    frame, label = _religion_frame()
+    model = LogisticRegression().fit(frame, label)
+    view = frame.assign(label=label)
+    attack = FredriksonInversion(model, sensitive="religion", label="label")
+    expected = attack.fit(view, frame["religion"]).predict_proba(view)
+    polar = FredriksonInversion(model, sensitive="religion", label="label")
+    polar.fit(pl.from_pandas(view), pl.Series(frame["religion"].to_numpy()))
+    np.testing.assert_allclose(polar.predict_proba(pl.from_pandas(view)), expected)
+    assert list(polar.feature_names_in_) == list(view.columns)
+    assert list(polar.transform(pl.from_pandas(view)).columns) == list(frame.columns)
+
+
+class _DtypeTarget(LogisticRegression):
+    """A target that, like LightGBM, needs the categorical dtype it was fitted on."""
+
+    def fit(self, X, y):
+        self.dtype_ = X["blood"].dtype
+        return super().fit(X.assign(blood=X["blood"].cat.codes), y)
+
+    def predict_proba(self, X):
+        if X["blood"].dtype != self.dtype_:
+            raise TypeError(f"column 'blood' is not categorical ({X['blood'].dtype})")
+        return super().predict_proba(X.assign(blood=X["blood"].cat.codes))
+
+
+def test_categorical_dtype_kept_in_queries_and_transform():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    n = 400
+    dtype = pd.CategoricalDtype(["A", "B", "AB", "O"])
+    blood = pd.Categorical(rng.choice(["A", "B", "AB", "O"], n), dtype=dtype)
+    frame = pd.DataFrame({"blood": blood, "x": rng.normal(size=n)})
+    label = ((frame["blood"] == "AB").to_numpy() ^ (rng.random(n) < 0.1)).astype(int)
+    target = _DtypeTarget().fit(frame, label)
+    view = frame.assign(label=label)
+    attack = CSMIA(target, sensitive="blood", label="label")
+    attack.fit(view.iloc[:200], frame["blood"].iloc[:200])
+    victims = view.iloc[200:]
+    expected = attack.predict(victims)
+    fewer = victims.assign(
+        blood=pd.Categorical(np.where(victims["blood"] == "O", "O", "A"))
+    )  # a victims' column listing only two categories
+    for variant in (
+        victims.drop(columns="blood"),
+        victims.assign(blood=np.nan),
+        victims.assign(blood=victims["blood"].astype(str)),
+        fewer,
+    ):
+        np.testing.assert_array_equal(attack.predict(variant), expected)
+        assert attack.transform(variant)["blood"].dtype == dtype
+    assert attack.set_output(transform="pandas").transform(fewer)["blood"].dtype == (
+        dtype
+    )
+    # the categories the victims' column leaves out are still inferred
+    assert list(attack.classes_) == ["A", "AB", "B", "O"]
+    np.testing.assert_allclose(
+        attack.predict_proba(fewer), attack.predict_proba(victims)
+    )
+
+
+def test_object_arrays_of_numbers_are_categories():
+    X, _y, view, target = _fit_data(300)
+    numbers = FredriksonInversion(target, sensitive=0, label=4)
+    expected = numbers.fit(view[:150], X[:150, 0]).predict_proba(view[150:])
+    objects = view.astype(object)
+    attack = FredriksonInversion(target, sensitive=0, label=4)
+    attack.fit(objects[:150], objects[:150, 0])
+    np.testing.assert_allclose(attack.predict_proba(objects[150:]), expected)
+    baseline = ImputationBaseline(sensitive=0, label=4, random_state=0)
+    assert baseline.fit(objects[:150], objects[:150, 0]).score(
+        objects[150:], X[150:, 0]
+    ) == pytest.approx(
+        ImputationBaseline(sensitive=0, label=4, random_state=0)
+        .fit(view[:150], X[:150, 0])
+        .score(view[150:], X[150:, 0])
+    )
+
+
+def test_continuous_or_mixed_sensitive_values_get_a_clear_message():
+    X, _y, view, target = _fit_data(100)
+    attack = FredriksonInversion(target, sensitive=2, label=4)
+    with pytest.raises(ValueError, match=r"sensitive=2\) looks continuous.*Regressor"):
+        attack.fit(view, X[:, 2])
+    mixed = np.array([1, "a"] * 50, dtype=object)
+    with pytest.raises(ValueError, match="mixes numbers and other values"):
+        attack.fit(view, mixed)
+    holes = X[:, 0].copy()
+    holes[3] = np.nan
+    with pytest.raises(ValueError, match="1 missing sensitive value"):
+        attack.fit(view, holes)
+
+
+def test_the_task_label_passed_as_y_is_refused():
+    _X, y, view, target = _fit_data(100)
+    for attack in (
+        CSMIA(target, sensitive=0, label=4),
+        ImputationBaseline(sensitive=0, label=4),
+    ):
+        with pytest.raises(ValueError, match="y equals the known label column label=4"):
+            attack.fit(view, y)
+        blank = view.copy()
+        blank[:, 0] = np.nan
+        with pytest.raises(ValueError, match="not the task labels"):
+            attack.fit(blank, y)
+    same = view.copy()
+    same[:, 0] = y  # the sensitive column does equal the label: accepted
+    CSMIA(target, sensitive=0, label=4).fit(same, y)
+
+
+def test_bad_tables_are_refused_before_any_work():
+    pd = pytest.importorskip("pandas")
+    X, y, view, target = _fit_data(100)
+    frame = pd.DataFrame(view, columns=["s", "a", "a", "c", "label"])
+    with pytest.raises(ValueError, match=r"duplicated column names \['a'\]"):
+        FredriksonInversion(target, sensitive="s", label="label").fit(frame, X[:, 0])
+    attack = FredriksonInversion(target, sensitive=0, label=4)
+    for rows in (slice(0, 50), slice(50, 100)):  # whichever split holds the inf
+        bad = view.copy()
+        bad[rows.start + 3, 2] = np.inf
+        with pytest.raises(ValueError, match=r"infinite values in the known column"):
+            attack.fit(bad[:50], X[:50, 0]).predict(bad[50:])
+    words = np.array(["no", "yes"])
+    worded = LogisticRegression().fit(X, words[y])
+    coded = CSMIA(worded, sensitive=0, label=4)
+    with pytest.raises(ValueError, match=r"\[0\.0, 1\.0\].*'no', 'yes'.*map"):
+        coded.fit(view, X[:, 0])
+
+
+def test_fit_bounds_the_attack_models_threads():
+    from threadpoolctl import threadpool_info
+
+    class Recording(LogisticRegression):
+        def fit(self, X, y):
+            self.threads_ = {p["user_api"]: p["num_threads"] for p in threadpool_info()}
+            return super().fit(X, y)
+
+    X, _y, view, _ = _fit_data(100)
+    attack = ImputationBaseline(sensitive=0, label=4, estimator=Recording())
+    attack.fit(view, X[:, 0])
+    assert set(attack.estimator_.threads_.values()) == {1}
+    attack.set_params(n_jobs=2).fit(view, X[:, 0])
+    assert attack.estimator_.threads_["blas"] == 2
+
+
+# -------------------------------------------------------- joint candidates
+def _one_hot(n=900, seed=0):
+    rng = np.random.default_rng(seed)
+    level = rng.integers(0, 3, n)
+    x = rng.normal(size=(n, 3))
+    y = ((level == 2) ^ (x[:, 0] > 0.5)).astype(int)
+    y = np.where(rng.random(n) < 0.1, 1 - y, y)
+    X = np.column_stack([np.eye(3)[level], x])
+    target = RandomForestClassifier(n_estimators=20, random_state=0)
+    return X, y, np.column_stack([X, y]), target.fit(X[:300], y[:300])
+
+
+def test_one_hot_columns_are_inferred_among_valid_combinations():
+    X, _y, view, target = _one_hot()
+    attack = CSMIA(target, sensitive=[0, 1, 2], label=6)
+    attack.fit(view[300:600], X[300:600, :3])
+    assert attack.queries_per_victim_ == 3
+    assert (attack.predict(view[600:]).sum(axis=1) == 1).all()
+    valid = np.eye(3, dtype=int)
+    explicit = CSMIA(target, sensitive=[0, 1, 2], label=6, candidates=valid)
+    explicit.fit(view[300:600], X[300:600, :3])
+    assert explicit.classes_.tolist() == [(0, 0, 1), (0, 1, 0), (1, 0, 0)]
+    assert explicit.queries_per_victim_ == 3
+    with pytest.warns(UserWarning, match="2-D array"):
+        as_lists = CSMIA(
+            target,
+            sensitive=[0, 1, 2],
+            label=6,
+            candidates=[[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+        )
+        as_lists.fit(view[300:600], X[300:600, :3])
+    assert as_lists.queries_per_victim_ == 8  # per-column lists, as documented
+    with pytest.raises(ValueError, match=r"shape \(n_combinations, 3\)"):
+        CSMIA(target, sensitive=[0, 1, 2], label=6, candidates=np.eye(2)).fit(
+            view[300:600], X[300:600, :3]
+        )
+    with pytest.raises(ValueError, match=r"combinations \[\(1\.0, 0\.0, 0\.0\)\]"):
+        CSMIA(target, sensitive=[0, 1, 2], label=6, candidates=valid[1:]).fit(
+            view[300:600], X[300:600, :3]
+        )

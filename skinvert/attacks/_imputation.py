@@ -56,8 +56,36 @@ def known_feature_table(known, labels):
     return np.column_stack([known, labels])
 
 
+# HistGradientBoosting's limit on the categories of a categorical feature
+MAX_CATEGORIES = 255
+
+
+def _distinct(values):
+    """Number of distinct non-missing values of a column."""
+    values = np.asarray(values, dtype=object)
+    present = values[~missing_cells(values)]
+    return len(set(present.tolist()))
+
+
+def _categorical_columns(known):
+    """Non-numeric columns: (all of them, those with at most 255 categories)."""
+    if is_pandas_dataframe(known):
+        columns = [(c, known[c].to_numpy()) for c in known.columns]
+    else:
+        known = np.asarray(known)
+        columns = [(j, known[:, j]) for j in range(known.shape[1])]
+    categorical = [(c, v) for c, v in columns if not _is_numeric_column(v)]
+    few = [c for c, v in categorical if _distinct(v) <= MAX_CATEGORIES]
+    return [c for c, _ in categorical], few
+
+
 def make_default_imputer(known, random_state=None):
     """A gradient-boosting classifier with its categorical columns ordinal-encoded.
+
+    Non-numeric columns are ordinal-encoded. Those with at most 255 distinct
+    values (HistGradientBoosting's limit) are declared categorical; those with
+    more (a zip code, say) are passed as their ordinal codes, split like a
+    number, so that any table can be imputed.
 
     Parameters
     ----------
@@ -73,17 +101,19 @@ def make_default_imputer(known, random_state=None):
         An unfitted :class:`~sklearn.ensemble.HistGradientBoostingClassifier`,
         behind an :class:`~sklearn.preprocessing.OrdinalEncoder` when some columns
         are categorical.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinvert.attacks._imputation import make_default_imputer
+    >>> zips = np.array([f"{i:05d}" for i in range(1000)], dtype=object)
+    >>> known = np.column_stack([zips, np.arange(1000.0)])
+    >>> model = make_default_imputer(known, random_state=0)
+    >>> model.fit(known, np.arange(1000) % 2).predict(known[:3]).shape
+    (3,)
     """
     booster = HistGradientBoostingClassifier(max_iter=100, random_state=random_state)
-    if is_pandas_dataframe(known):
-        categorical = [
-            c for c in known.columns if not _is_numeric_column(known[c].to_numpy())
-        ]
-    else:
-        known = np.asarray(known)
-        categorical = [
-            j for j in range(known.shape[1]) if not _is_numeric_column(known[:, j])
-        ]
+    categorical, few = _categorical_columns(known)
     if not categorical:
         return booster
     encoder = ColumnTransformer(
@@ -101,7 +131,8 @@ def make_default_imputer(known, random_state=None):
         remainder="passthrough",
         sparse_threshold=0,
     )
-    booster.set_params(categorical_features=list(range(len(categorical))))
+    declared = [j for j, c in enumerate(categorical) if c in few]
+    booster.set_params(categorical_features=declared or None)
     return make_pipeline(encoder, booster)
 
 

@@ -58,11 +58,19 @@ def splitmix64(x):
 
 
 def _hash_numbers(values):
-    """Hash numeric cells by the bits of their float64 value (``1 == 1.0``)."""
+    """Hash numeric cells by their value at float32 resolution (``1 == 1.0``).
+
+    Numbers are rounded to the nearest float32 before hashing (a relative
+    resolution of about 6e-8, the precision at which scikit-learn's trees read
+    their input), so a query nudged below that resolution hashes as the
+    original one.
+    """
     values = np.asarray(values)
     if values.dtype.kind in "mM":
         values = values.view(np.int64)
-    floats = np.array(values, dtype=np.float64) + 0.0  # a copy; -0.0 becomes 0.0
+    with np.errstate(over="ignore"):
+        floats = np.asarray(values, dtype=np.float64).astype(np.float32)
+    floats = floats.astype(np.float64) + 0.0  # -0.0 becomes 0.0
     floats[np.isnan(floats)] = np.nan  # one NaN bit pattern
     return splitmix64(floats.view(np.uint64))
 
@@ -133,7 +141,8 @@ def cell_hashes(X):
 
     The hash of a cell depends only on its column position and its content: numbers
     (numeric dtypes, and numbers or numeric strings in object columns) by their
-    float64 value, missing values as NaN, other cells by their ``str``. It never
+    value rounded to float32 (near-repeats below that resolution hash alike),
+    missing values as NaN, other cells by their ``str``. It never
     depends on the other rows, so hashing a batch or its rows one by one gives the
     same result, and a record hashes alike in a numeric array, an object array or
     a DataFrame.
@@ -184,6 +193,11 @@ def cell_hashes(X):
 def row_hashes(X, key):
     """One 64-bit hash per query row, keyed by ``key`` (order-sensitive in columns).
 
+    The hash is a keyed sum of the row's non-zero cell hashes (cells salted by
+    their column position), so a record hashes alike as a dense array, a sparse
+    matrix, an object array or a DataFrame; numbers are hashed at float32
+    resolution (see ``cell_hashes``).
+
     Parameters
     ----------
     X : array-like or DataFrame of shape (n_rows, n_columns)
@@ -198,11 +212,20 @@ def row_hashes(X, key):
     if sparse.issparse(X):
         return _sparse_row_hashes(X, key)
     cells = cell_hashes(X)
-    h = np.full(cells.shape[0], np.uint64(key), dtype=np.uint64)
+    # a keyed sum over the non-zero cells, as for a sparse matrix: the same rows
+    # hash alike whatever their container (dense, sparse, object, DataFrame)
+    zeros = _zero_cell_hashes(cells.shape[1])
     with np.errstate(over="ignore"):
-        for j in range(cells.shape[1]):
-            h = splitmix64(h + cells[:, j])
-    return h
+        sums = np.where(cells == zeros, np.uint64(0), cells).sum(
+            axis=1, dtype=np.uint64
+        )
+        return splitmix64(sums + np.uint64(key))
+
+
+def _zero_cell_hashes(n_columns):
+    """What ``cell_hashes`` gives a zero in each of ``n_columns`` columns."""
+    salts = splitmix64(np.arange(n_columns, dtype=np.uint64) + np.uint64(1))
+    return splitmix64(_hash_numbers(np.zeros(1))[0] ^ salts)
 
 
 def _sparse_row_hashes(X, key):
@@ -211,7 +234,8 @@ def _sparse_row_hashes(X, key):
     X.sum_duplicates()
     salts = splitmix64(X.indices.astype(np.uint64) + np.uint64(1))
     cells = splitmix64(_hash_numbers(X.data) ^ salts)
-    cells[X.data == 0] = 0  # stored zeros count as absent ones
+    # stored zeros (and numbers that round to zero) count as absent ones
+    cells[cells == _zero_cell_hashes(X.shape[1])[X.indices]] = 0
     running = np.zeros(cells.shape[0] + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
         np.cumsum(cells, dtype=np.uint64, out=running[1:])

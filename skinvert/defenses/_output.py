@@ -354,7 +354,11 @@ class NoisyConfidences(_OutputDefense):
     The noise is a deterministic function of the key derived from
     ``random_state`` and of the query row's content (a 64-bit hash of its cells):
     the same row always gets the same answer, however queries are batched or
-    threaded, so repeating a query cannot average the noise away. Numbers hash by
+    threaded, so repeating a query cannot average the noise away. The row is
+    canonicalised before hashing: a sparse matrix hashes as its dense rows, and
+    numbers are rounded to float32 (a relative resolution of about 6e-8, the
+    precision at which scikit-learn's trees read their input), so near-repeats
+    nudged below that resolution get the same noise too. Numbers hash by
     value (``1``, ``1.0`` and ``"1"`` alike, in numeric arrays, object arrays and
     DataFrames), other cells by their ``str``. With ``random_state=None`` a key is
     drawn once per instance (at ``fit``, at the first query, or when the instance is

@@ -23,8 +23,18 @@ from ..utils._sklearn import Options, validate_params
 # ----------------------------------------------------------------------------- inputs
 
 
+def _numbers_of_object(y):
+    """An object array holding only numbers as a numeric array (else as is)."""
+    if y.dtype != object or y.size == 0:
+        return y
+    kinds = set(np.frompyfunc(type, 1, 1)(y).tolist())
+    if all(issubclass(k, (int, float, np.number)) for k in kinds):
+        return np.asarray(y.tolist())
+    return y
+
+
 def _as_1d(y, name):
-    y = np.asarray(y)
+    y = _numbers_of_object(np.asarray(y))
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:

@@ -1,12 +1,112 @@
 """Validation helpers shared by every attack: the target, the columns, the answers."""
 
+import difflib
 from numbers import Integral
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from ._optional import is_pandas_dataframe
+from ._optional import import_optional, is_pandas_dataframe
+
+
+def close_matches(name, candidates):
+    """`` (did you mean 'a' or 'b'?)`` for names close to ``name``, or ``""``.
+
+    Examples
+    --------
+    >>> from skinvert.utils._validation import close_matches
+    >>> close_matches("relgion", ["religion", "age"])
+    " (did you mean 'religion'?)"
+    """
+    names = list(dict.fromkeys(str(c) for c in candidates))
+    found = difflib.get_close_matches(str(name), names, n=3, cutoff=0.6)
+    if not found:
+        return ""
+    return " (did you mean " + " or ".join(repr(f) for f in found) + "?)"
+
+
+def _is_polars_like(X):
+    module = type(X).__module__.split(".")[0]
+    return module != "pandas" and hasattr(X, "columns") and (
+        hasattr(X, "to_pandas") or hasattr(X, "__dataframe__")
+    )
+
+
+def as_records_or_frame(X):
+    """A polars (or interchange-protocol) DataFrame as pandas; anything else as is.
+
+    Column names and the categories of Enum/Categorical columns are kept.
+
+    Parameters
+    ----------
+    X : object
+        The records.
+
+    Returns
+    -------
+    X : object
+        A pandas DataFrame for a dataframe of another library, ``X`` otherwise.
+    """
+    if not _is_polars_like(X):
+        return X
+    pd = import_optional("pandas", purpose="DataFrames of other libraries")
+    if hasattr(X, "to_pandas"):
+        try:
+            return X.to_pandas()
+        except (ImportError, ModuleNotFoundError):  # pyarrow missing, say
+            columns = {name: X[name].to_numpy() for name in X.columns}
+            return pd.DataFrame(columns, columns=list(X.columns))
+    return pd.api.interchange.from_dataframe(X)
+
+
+def _infinite(values):
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        return np.isinf(values)
+    if values.dtype.kind == "O":
+        return np.equal(values, np.inf) | np.equal(values, -np.inf)
+    return np.zeros(values.shape, dtype=bool)
+
+
+def check_finite_known(records, sensitive, labels=None):
+    """Raise if a known feature or known label holds an infinite value.
+
+    The sensitive columns are not checked (their content is never read), NaN is
+    allowed (a missing value, for targets that take them).
+
+    Parameters
+    ----------
+    records : ndarray or DataFrame
+        Records in the target's layout.
+    sensitive : list of int
+        Positions of the sensitive columns.
+    labels : ndarray, default=None
+        The known labels.
+    """
+    if is_pandas_dataframe(records):
+        names = list(records.columns)
+        known = [j for j in range(len(names)) if j not in set(sensitive)]
+        bad = [
+            names[j]
+            for j in known
+            if records.dtypes.iloc[j].kind in "fO"
+            and _infinite(records.iloc[:, j].to_numpy()).any()
+        ]
+    else:
+        bad = []
+        if records.dtype.kind in "fO":
+            columns = _infinite(records).any(axis=0)
+            columns[list(sensitive)] = False
+            bad = np.flatnonzero(columns).tolist()
+    if bad:
+        raise ValueError(
+            f"X holds infinite values in the known column(s) {bad}. Replace them "
+            "(by np.nan if the target accepts missing values, or by a finite "
+            "value) before attacking: a target cannot answer on infinite inputs."
+        )
+    if labels is not None and _infinite(labels).any():
+        raise ValueError("The known label column holds infinite values.")
 
 
 def check_target(target, method, *, attack_name):
@@ -138,8 +238,9 @@ def resolve_column(spec, X, *, param, allow_absent=False):
         if allow_absent:
             return None
         raise ValueError(
-            f"{param}={spec!r} is not a column of X. Columns are: {columns}. Pass a "
-            "column name (DataFrame) or an integer position (array)."
+            f"{param}={spec!r} is not a column of X{close_matches(spec, columns)}. "
+            f"Columns are: {columns}. Pass a column name (DataFrame) or an integer "
+            "position (array)."
         )
     if not isinstance(spec, (Integral, np.integer)) or isinstance(spec, bool):
         raise ValueError(
