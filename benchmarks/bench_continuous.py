@@ -197,7 +197,10 @@ def main(argv=None):
                         for p in ("members", "non-members")
                     ]
                     cells.append(" / ".join(_fmt(v) for v in pair))
-                queries = runs[0][name]["queries"]
+                # per seed: 0 where the combined attack chose temperature inf
+                queries = "/".join(
+                    str(q) for q in sorted({r[name]["queries"] for r in runs})
+                )
                 print(
                     f"| {dataset} | {target_name} | {name} | {queries} | "
                     + " | ".join(cells)

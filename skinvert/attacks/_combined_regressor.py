@@ -162,8 +162,8 @@ class CombinedFredriksonRegressor(_ModelRegressor):
         counts as equivalent to the best (``0``: keep the best). Measured on
         survey data with a few hundred auxiliary records, ``1`` let the
         benefit of the doubt cost non-members 2 standard errors of absolute
-        error; ``0`` kept a fifth less of the members' gain where a leak is
-        planted (``benchmarks/bench_continuous.py``)."""
+        error; ``0`` lost an eighth to a sixth of the members' gain where a
+        leak is planted (``benchmarks/bench_continuous.py``)."""
         + _MODEL_PARAMETERS.replace(
             "Seed of the default attack model.",
             "Seed of the folds and of the default attack model.",
