@@ -123,7 +123,8 @@ class CombinedFredriksonRegressor(_ModelRegressor):
 
     **Calibration, on the auxiliary data only.** ``fit`` cross-fits the point
     model, queries the target on every auxiliary record over the grid its
-    out-of-fold distribution gives it (``n_aux * n_candidates`` queries) and
+    out-of-fold distribution gives it (``n_aux`` times the grid size:
+    ``n_candidates``, or the number of values of a discrete attribute) and
     scores every temperature and smoothing by the held-out absolute error
     (squared error for ``estimate="mean"``). ``inf`` is on the temperature grid:
     it ignores the target and is the imputation reference. Among the points
@@ -208,6 +209,16 @@ class CombinedFredriksonRegressor(_ModelRegressor):
             "        ``temperature_`` is ``inf``.",
         )
         + """
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        From ``fit``, naming the parameter, when one is of the wrong type or
+        range (a ``ValueError``).
+    ValueError
+        From ``fit``: a ``temperature`` or ``smoothing`` list with a value out
+        of range, fewer than 2 auxiliary records, or bad columns, labels or
+        sensitive values (as in every continuous attack); before any query.
 
     See Also
     --------
