@@ -7,6 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skinvert.attacks import (
     CSMIA,
     CombinedFredrikson,
+    CombinedFredriksonRegressor,
     FredriksonInversion,
     FredriksonRegressor,
     ImputationBaseline,
@@ -42,6 +43,9 @@ ESTIMATORS = [
     FredriksonRegressor(StubTarget(), sensitive=0),
     LearnedInversionRegressor(StubTarget(), sensitive=0, random_state=0),
     ImputationRegressor(sensitive=0, random_state=0),
+    CombinedFredriksonRegressor(
+        StubTarget(), sensitive=0, cv=2, n_candidates=8, random_state=0
+    ),
     RoundedConfidences(LogisticRegression()),
     TopKConfidences(LogisticRegression()),
     LabelOnly(LogisticRegression()),

@@ -1,6 +1,7 @@
 """Attribute inference (model inversion) attacks, one estimator per attack."""
 
 from ._combined import CombinedCSMIA, CombinedFredrikson, CombinedLabelOnly
+from ._combined_regressor import CombinedFredriksonRegressor
 from ._confidence import CSMIA, FredriksonInversion, FredriksonRegressor
 from ._imputation import ImputationBaseline, ImputationRegressor
 from ._label_only import LOMIA, FredriksonLabelOnly
@@ -12,6 +13,7 @@ __all__ = [
     "LOMIA",
     "CombinedCSMIA",
     "CombinedFredrikson",
+    "CombinedFredriksonRegressor",
     "CombinedLabelOnly",
     "FredriksonInversion",
     "FredriksonLabelOnly",

@@ -18,7 +18,7 @@ from ._classification import (
 )
 from ._displays import AttackRocDisplay, PrivacyUtilityDisplay
 from ._ranking import attack_roc_auc, ppv_at_k, tpr_at_fpr
-from ._regression import attack_mae, attack_r2, attack_rmse
+from ._regression import attack_mae, attack_r2, attack_rmse, attack_within_tolerance
 from ._scorers import (
     SCORER_NAMES,
     get_attack_scorer,
@@ -41,6 +41,7 @@ __all__ = [
     "attack_recall",
     "attack_rmse",
     "attack_roc_auc",
+    "attack_within_tolerance",
     "bootstrap_ci",
     "get_attack_scorer",
     "make_advantage_scorer",

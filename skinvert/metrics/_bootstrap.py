@@ -28,7 +28,7 @@ from ._classification import (
     _prep_recall,
 )
 from ._ranking import _prep_ppv_at_k, _prep_roc_auc, _prep_tpr_at_fpr
-from ._regression import _prep_mae, _prep_r2, _prep_rmse
+from ._regression import _prep_mae, _prep_r2, _prep_rmse, _prep_within_tolerance
 
 # prepare: the _prep_* function; greater_is_better: direction; response: what the
 # attack must return ("predict": values, "predict_proba": posteriors);
@@ -47,6 +47,7 @@ METRICS = {
     "mae": _Metric(_prep_mae, False, "predict", True),
     "rmse": _Metric(_prep_rmse, False, "predict", True),
     "r2": _Metric(_prep_r2, True, "predict", True),
+    "within_tolerance": _Metric(_prep_within_tolerance, True, "predict", True),
 }
 
 # Largest number of entries of one index matrix: 2**20 int64 = 8 MiB. Larger

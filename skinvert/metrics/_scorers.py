@@ -27,7 +27,7 @@ from ._classification import (
     attack_recall,
 )
 from ._ranking import attack_roc_auc, ppv_at_k, tpr_at_fpr
-from ._regression import attack_mae, attack_r2, attack_rmse
+from ._regression import attack_mae, attack_r2, attack_rmse, attack_within_tolerance
 
 _FUNCTIONS = {
     "accuracy": attack_accuracy,
@@ -41,6 +41,7 @@ _FUNCTIONS = {
     "mae": attack_mae,
     "rmse": attack_rmse,
     "r2": attack_r2,
+    "within_tolerance": attack_within_tolerance,
 }
 
 
@@ -109,8 +110,9 @@ def make_attack_scorer(
     metric : str or callable
         One of ``"accuracy"``, ``"balanced_accuracy"``, ``"precision"``,
         ``"recall"``, ``"f1"``, ``"roc_auc"``, ``"tpr_at_fpr"``, ``"ppv_at_k"``,
-        ``"mae"``, ``"rmse"``, ``"r2"``, or a callable ``metric(s_true, output,
-        **kwargs)`` (then wrapped by :func:`sklearn.metrics.make_scorer`).
+        ``"mae"``, ``"rmse"``, ``"r2"``, ``"within_tolerance"``, or a callable
+        ``metric(s_true, output, **kwargs)`` (then wrapped by
+        :func:`sklearn.metrics.make_scorer`).
     response_method : {"predict", "predict_proba"}, default=None
         For a callable only (default ``"predict"``); named metrics know theirs.
     greater_is_better : bool, default=None
@@ -355,6 +357,7 @@ _SIMPLE = (
     "mae",
     "rmse",
     "r2",
+    "within_tolerance",
 )
 SCORER_NAMES = (
     *_SIMPLE,
@@ -370,7 +373,8 @@ def get_attack_scorer(name):
     ----------
     name : str
         A metric (``"accuracy"``, ``"balanced_accuracy"``, ``"precision"``,
-        ``"recall"``, ``"f1"``, ``"roc_auc"``, ``"mae"``, ``"rmse"``, ``"r2"``),
+        ``"recall"``, ``"f1"``, ``"roc_auc"``, ``"mae"``, ``"rmse"``, ``"r2"``,
+        ``"within_tolerance"``),
         or ``"<metric>_advantage"`` for the advantage over the attack's prior
         (``"advantage"`` is ``"accuracy_advantage"``). Precision, recall and F1
         score the value 1 / True; for another value, and for ``"tpr_at_fpr"`` and
