@@ -330,7 +330,7 @@ def audit_dp(
     >>> from skinvert.defenses import DPLogisticRegression
     >>> from skinvert.membership import audit_dp
     >>> X, y = make_classification(n_samples=600, random_state=0)
-    >>> model = DPLogisticRegression(epsilon=0.5, data_norm=5.0)
+    >>> model = DPLogisticRegression(epsilon=0.5, data_norm=5.0, classes=[0, 1])
     >>> result = audit_dp(model, X, y, n_canaries=200, random_state=0)
     >>> result.epsilon_lower_bound <= result.epsilon_declared
     True

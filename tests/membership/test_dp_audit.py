@@ -51,7 +51,7 @@ def test_one_run_bound_matches_its_binomial_tail():
 @pytest.mark.parametrize("epsilon", [0.25, 1.0])
 def test_no_false_alarm_on_dp_logistic_regression(epsilon):
     X, y = _data()
-    model = DPLogisticRegression(epsilon=epsilon, data_norm=5.0)
+    model = DPLogisticRegression(epsilon=epsilon, data_norm=5.0, classes=[0, 1])
     for seed in range(6):
         for secret in ("membership", "attribute"):
             result = audit_dp(
@@ -111,7 +111,7 @@ def test_overfit_forest_is_caught(secret):
 def test_audit_errors_name_the_parameter(kwargs, match):
     X, y = _data()
     with pytest.raises(ValueError, match=match):
-        audit_dp(DPLogisticRegression(data_norm=5.0), X, y, **kwargs)
+        audit_dp(DPLogisticRegression(data_norm=5.0, classes=[0, 1]), X, y, **kwargs)
 
 
 def test_bound_errors():

@@ -101,7 +101,9 @@ def test_every_attack_is_at_chance_without_members(make):
 @pytest.mark.parametrize("make", ATTACKS)
 def test_every_attack_is_at_chance_against_tiny_epsilon(make):
     _, victims, membership, aux = overfit_problem()
-    target = DPLogisticRegression(epsilon=0.01, data_norm=5.0, random_state=0)
+    target = DPLogisticRegression(
+        epsilon=0.01, data_norm=5.0, classes=[0, 1], random_state=0
+    )
     target.fit(victims[:N, :6], victims[:N, 6])
     attack = make(target)
     if hasattr(attack, "shadow_estimator"):
