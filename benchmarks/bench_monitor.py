@@ -260,7 +260,7 @@ def speed(args):
     d, window = 10, args.speed_window
     benign = rng.normal(size=(window, d))
     rows = []
-    for batch_size in (100, 1000):
+    for batch_size in (100, 500, 1000):
         monitor = QueryMonitor(window=window, batch_size=batch_size).fit(benign)
         for n_clients in (1, 20):
             state = StreamState()

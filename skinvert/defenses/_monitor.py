@@ -52,7 +52,8 @@ class MonitoredTarget(QueryCounter):
     :class:`QueryCounter`. ``for_client(key)`` gives a handle that queries as
     ``key`` and shares this wrapper's window, alerts and counts.
 
-    Threads share the window (a lock orders the updates). Process-based joblib
+    Handles taken before a ``fit`` keep the stream they shared. Threads share
+    the window (a lock orders the updates). Process-based joblib
     backends send each worker a copy of the wrapper: the queries those copies
     answer are neither seen nor counted here.
 
@@ -99,6 +100,15 @@ class MonitoredTarget(QueryCounter):
         The wrapped model's classes.
     n_features_in_ : int
         The wrapped model's number of input features.
+
+    Raises
+    ------
+    SuspiciousQueries
+        With ``on_alert="raise"``, on a call from a flagged client.
+    sklearn.exceptions.NotFittedError
+        On a query, when the monitor is not fitted (and ``fit`` was not called).
+    ValueError
+        On a query whose number of columns differs from the monitor's.
 
     Examples
     --------

@@ -76,10 +76,12 @@ class QueryMonitor(BaseEstimator):
     ----------
     window : int, default=20_000
         Query rows remembered (over every client).
-    batch_size : int, default=100
+    batch_size : int, default=500
         Rows added to the window between two checks (a call is cut in blocks of
         at most ``batch_size`` rows; blocks never span calls). Detection does
-        not depend on it, only the granularity of the alerts and the speed.
+        not depend on it, only the granularity of the alerts and the speed
+        (a block costs a fixed overhead: larger blocks monitor more rows per
+        second). A :class:`MonitoredTarget` checks a call before answering it.
     margin : float, default=0.25
         Relative slack above the benign envelopes.
     min_count : float, default=2
@@ -142,7 +144,7 @@ class QueryMonitor(BaseEstimator):
         self,
         *,
         window=20_000,
-        batch_size=100,
+        batch_size=500,
         margin=0.25,
         min_count=2,
         rate_budget=None,
@@ -380,7 +382,13 @@ class QueryMonitor(BaseEstimator):
         Returns
         -------
         alerts : list of QueryAlert
-            One per flagged check, in stream order.
+            In stream order: per check, one for each flagged client of the
+            block, else at most one on all clients together.
+
+        Raises
+        ------
+        ValueError
+            If ``clients`` does not hold one entry per row of ``X``.
         """
         check_is_fitted(self)
         self._validate_params()
@@ -424,7 +432,8 @@ class QueryMonitor(BaseEstimator):
         for start in range(0, cells.shape[0], size):
             stop = min(start + size, cells.shape[0])
             block = np.full(stop - start, code, dtype=np.int64)
-            index.push(rows[start:stop], masked[start:stop], block, block == -1)
+            no_off = np.zeros(stop - start, dtype=bool)
+            index.push(rows[start:stop], masked[start:stop], block, no_off)
             twins = index.twins[0]
             groups.append(int(twins.max()) if twins.size else 0)
             columns.append(int(np.argmax(twins)) if groups[-1] else -1)
