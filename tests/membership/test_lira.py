@@ -162,3 +162,20 @@ def test_too_few_records_for_shadows():
     target, _, _, aux = overfit_problem()
     with pytest.raises(ValueError, match="n_samples = 1"):
         RMIA(target, label=6).fit(aux[:1])
+
+
+def test_dataframes_with_named_columns():
+    pd = pytest.importorskip("pandas")
+    _, victims, membership, aux = overfit_problem()
+    names = [f"c{j}" for j in range(6)] + ["income"]
+    frame = pd.DataFrame(np.concatenate([aux, victims]), columns=names)
+    frame["income"] = np.where(frame["income"] > 0, "high", "low")
+    target = RandomForestClassifier(50, random_state=0).fit(
+        frame.iloc[800 : 800 + N, :6], frame["income"].iloc[800 : 800 + N]
+    )
+    lira = LiRA(target, label="income", n_shadows=8, online=True, random_state=0)
+    scores = lira.fit(frame).decision_function(frame.iloc[800:])
+    assert membership_roc_auc(membership, scores) > 0.85
+    unseen = frame.iloc[800:810].assign(c0=99.0)
+    with pytest.raises(ValueError, match="10 of the 10 records"):
+        lira.decision_function(unseen)
