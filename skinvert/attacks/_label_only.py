@@ -217,7 +217,8 @@ class FredriksonLabelOnly(BaseInversion):
         if records.shape[0] < 4:
             raise ValueError(
                 f"confusion={self.confusion!r} splits the auxiliary data between "
-                f"shadow targets and needs at least 4 records; got {records.shape[0]}."
+                "shadow targets and needs at least 4 records; got "
+                f"n_samples={records.shape[0]}."
             )
         truth = self._fill(records, self.candidates_[codes])
         shadows = make_shadow_targets(

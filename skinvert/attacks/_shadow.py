@@ -534,7 +534,7 @@ class ShadowCalibratedInversion(DecisionMixin, BaseInversion):
         if n < 4:
             raise ValueError(
                 f"{type(self).__name__} splits the auxiliary data between shadow "
-                f"targets and needs at least 4 records; got {n}."
+                f"targets and needs at least 4 records; got n_samples={n}."
             )
         truth = self._fill(records, self.candidates_[codes])
         table = known_feature_table(self._known(records), labels)
