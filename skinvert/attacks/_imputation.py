@@ -5,13 +5,13 @@ features and label) and the continuous one (a regressor), side by side.
 """
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
 )
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
@@ -58,6 +58,8 @@ def known_feature_table(known, labels):
 
 # HistGradientBoosting's limit on the categories of a categorical feature
 MAX_CATEGORIES = 255
+# records below which the default regressor fits without early stopping
+_MIN_EARLY_STOPPING = 20
 
 
 def _distinct(values):
@@ -65,6 +67,32 @@ def _distinct(values):
     values = np.asarray(values, dtype=object)
     present = values[~missing_cells(values)]
     return len(set(present.tolist()))
+
+
+class _EmptyAsConstant(TransformerMixin, BaseEstimator):
+    """Columns entirely missing in ``fit`` become a constant 0 (fit and after).
+
+    Gradient boosting cannot bin a column with no value at all (as a known
+    feature missing from every auxiliary record of a cross-validation fold);
+    such a column carries nothing to learn from, so it is read as a constant.
+    """
+
+    def fit(self, X, y=None):
+        values = X.to_numpy() if is_pandas_dataframe(X) else np.asarray(X)
+        self.empty_ = np.flatnonzero(missing_cells(values).all(axis=0))
+        return self
+
+    def transform(self, X):
+        if not self.empty_.size:
+            return X
+        if is_pandas_dataframe(X):
+            X = X.copy()
+            for j in self.empty_:
+                X.isetitem(int(j), np.zeros(X.shape[0]))
+            return X
+        X = np.array(X, copy=True)
+        X[:, self.empty_] = 0
+        return X
 
 
 def _categorical_columns(known):
@@ -97,10 +125,11 @@ def make_default_imputer(known, random_state=None):
 
     Returns
     -------
-    estimator : classifier
+    estimator : Pipeline
         An unfitted :class:`~sklearn.ensemble.HistGradientBoostingClassifier`,
         behind an :class:`~sklearn.preprocessing.OrdinalEncoder` when some columns
-        are categorical.
+        are categorical (columns with no value at all in ``fit`` are read as
+        a constant).
 
     Examples
     --------
@@ -115,7 +144,7 @@ def make_default_imputer(known, random_state=None):
     booster = HistGradientBoostingClassifier(max_iter=100, random_state=random_state)
     categorical, few = _categorical_columns(known)
     if not categorical:
-        return booster
+        return make_pipeline(_EmptyAsConstant(), booster)
     encoder = ColumnTransformer(
         [
             (
@@ -133,7 +162,7 @@ def make_default_imputer(known, random_state=None):
     )
     declared = [j for j, c in enumerate(categorical) if c in few]
     booster.set_params(categorical_features=declared or None)
-    return make_pipeline(encoder, booster)
+    return make_pipeline(encoder, _EmptyAsConstant(), booster)
 
 
 class ImputationBaseline(BaseInversion):
@@ -271,20 +300,21 @@ def make_default_regressor(known, random_state=None):
 
     Returns
     -------
-    estimator : regressor
+    estimator : Pipeline
         An unfitted :class:`~sklearn.ensemble.HistGradientBoostingRegressor`
         with early stopping on a held-out tenth of the data (a noisy numeric
-        target overfits without it), behind an ordinal encoder when some
-        columns are categorical.
+        target overfits without it; from 20 records on), behind an ordinal
+        encoder when some columns are categorical.
     """
     classifier = make_default_imputer(known, random_state=random_state)
     booster = HistGradientBoostingRegressor(
-        max_iter=100, early_stopping=True, random_state=random_state
+        max_iter=100,
+        # a held-out tenth needs a few records: fewer than 20 fit without it
+        early_stopping=len(known) >= _MIN_EARLY_STOPPING,
+        random_state=random_state,
     )
-    if not isinstance(classifier, Pipeline):
-        return booster
     booster.set_params(categorical_features=classifier[-1].categorical_features)
-    return make_pipeline(classifier[0], booster)
+    return make_pipeline(*classifier[:-1], booster)
 
 
 class _ModelRegressor(BaseContinuousInversion):

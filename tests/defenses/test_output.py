@@ -301,3 +301,41 @@ def test_an_attack_runs_against_a_defended_frozen_target(data):
     s = (X[:, 0] > 0).astype(int)
     attack = attacks.FredriksonInversion(defended, sensitive=0)
     assert attack.fit(X, s).predict(X).shape == (300,)
+
+
+def test_near_repeats_get_the_same_noise_and_do_not_average_it_away():
+    from scipy import sparse
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 5))
+    y = (X[:, 0] + X[:, 1] + 0.5 * rng.normal(size=400) > 0).astype(int)
+    model = RandomForestClassifier(n_estimators=30, min_samples_leaf=5, random_state=0)
+    model.fit(X[:200], y[:200])
+    victims = X[200:300]
+    truth = model.predict_proba(victims)
+    for keep_label in (True, False):
+        defense = NoisyConfidences(
+            FrozenEstimator(model), scale=1.0, keep_label=keep_label, random_state=0
+        )
+        dense = defense.predict_proba(victims)
+        np.testing.assert_array_equal(
+            defense.predict_proba(sparse.csr_matrix(victims)), dense
+        )
+        np.testing.assert_array_equal(
+            defense.predict_proba(victims.astype(object)), dense
+        )
+
+        def logit(p):
+            p = np.clip(p[:, 1], 1e-12, 1 - 1e-12)
+            return np.log(p / (1 - p))
+
+        mask = (truth[:, 1] > 0.02) & (truth[:, 1] < 0.98)
+        one = np.abs(logit(dense) - logit(truth))[mask].mean()
+        total = np.zeros(len(victims))
+        for i in range(256):
+            nudged = victims.copy()
+            nudged[:, 4] += (i + 1) * 1e-13  # below float32 resolution
+            total += logit(defense.predict_proba(nudged))
+        averaged = np.abs(total / 256 - logit(truth))[mask].mean()
+        assert averaged > 0.9 * one  # averaging 256 near-repeats does not help

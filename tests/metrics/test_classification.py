@@ -113,3 +113,18 @@ def test_inputs_not_modified_and_series_accepted():
     y_pred = Y_PRED.copy()
     assert attack_accuracy(y_true, y_pred) == pytest.approx(0.5)
     np.testing.assert_array_equal(y_pred, Y_PRED)
+
+
+def test_object_arrays_of_numbers_are_numbers():
+    from skinvert.metrics import attack_mae, attack_roc_auc, tpr_at_fpr
+
+    truth = np.array([1, 0, 1, 0], dtype=object)
+    guess = np.array([1.0, 0.0, 0.0, 0.0])
+    assert attack_accuracy(truth, guess) == attack_accuracy([1, 0, 1, 0], guess)
+    assert attack_precision(truth, guess.astype(object)) == 1.0  # positive=1 default
+    assert attack_balanced_accuracy(truth, guess) == 0.75
+    assert attack_roc_auc(truth, guess.astype(object)) == 0.75
+    assert tpr_at_fpr(truth, guess, positive=1, fpr=0.5) == tpr_at_fpr(
+        truth.astype(int), guess, positive=1, fpr=0.5
+    )
+    assert attack_mae(truth, guess.astype(object)) == 0.25

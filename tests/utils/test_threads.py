@@ -1,0 +1,47 @@
+"""Native thread pools bounded by n_jobs."""
+
+import threading
+
+from threadpoolctl import threadpool_info
+
+from skinvert.utils._threads import limit_threads, thread_budget, worker_threads
+
+
+def _threads():
+    return {pool["user_api"]: pool["num_threads"] for pool in threadpool_info()}
+
+
+def test_budget_splits_n_jobs_over_the_workers():
+    assert thread_budget(None) == 1
+    assert thread_budget(1) == 1
+    assert thread_budget(2) == 2
+    assert thread_budget(2, workers=2) == 1
+    assert thread_budget(3, workers=2) == 1
+    assert thread_budget(-1) >= 1
+
+
+def test_limits_nest_in_the_owner_and_are_restored():
+    before = _threads()
+    with limit_threads(1):
+        assert set(_threads().values()) == {1}
+        with limit_threads(2):
+            assert _threads()["blas"] == 2
+        assert set(_threads().values()) == {1}
+    assert _threads() == before
+
+
+def test_other_threads_leave_the_owners_limit_alone():
+    seen = {}
+
+    def other():
+        with limit_threads(2):  # not the owner: no change to the process pools
+            seen["blas"] = _threads()["blas"]
+        with worker_threads(1):  # its own OpenMP pool
+            seen["openmp"] = _threads().get("openmp", 1)
+
+    with limit_threads(1):
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert set(_threads().values()) == {1}
+    assert seen == {"blas": 1, "openmp": 1}
