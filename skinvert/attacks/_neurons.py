@@ -22,7 +22,6 @@ from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, _complete, _tak
 from ..base import BaseInversion
 from ..utils._sklearn import Interval, StrOptions
 from ._combined import (
-    _CALIBRATION,
     _COMBINED_ATTRIBUTES,
     _COMBINED_PARAMETERS,
     _CONSTRAINTS,
@@ -386,6 +385,20 @@ _METHOD = """
 """
 
 
+_NEURON_CALIBRATION = """
+    **Calibration, on the auxiliary data only.** ``fit`` chooses ``T`` and
+    whether the imputer sees the known label by cross-validation on the
+    auxiliary data, as the other combined attacks do: each grid point is scored
+    by the held-out log-likelihood of the true value, the imputer and the
+    neurons' quantiles, weights and logistic calibration cross-fitted (the
+    neurons themselves are selected once, on all the auxiliary records);
+    near-ties are settled by ``tolerance``. The grid holds ``T = inf``, where
+    the attack is the imputation posterior, so it is not worse than imputation
+    on records like the auxiliary ones (non-members) beyond ``tolerance``
+    standard errors of held-out log-likelihood.
+"""
+
+
 def _whitebox_cost(name):
     return f"""
     Threat model: white-box access to the fitted network's weights; the
@@ -535,14 +548,7 @@ class CombinedNeuronOutput(_NeuronMixin, _CombinedInversion):
     over the candidates, with ``T`` a temperature (``inf``: the imputation
     posterior alone).
 """
-        + _CALIBRATION.replace(
-            "the temperature,\n    the smoothing and", "the temperature and"
-        ).replace(
-            "``fit`` queries the target on every auxiliary\n    record completed "
-            "with every candidate (``n_aux * n_candidates`` queries).",
-            "The neurons are selected once on all the auxiliary records; their\n"
-            "    quantiles, weights and calibration are cross-fitted.",
-        )
+        + _NEURON_CALIBRATION
         + _whitebox_cost("CombinedNeuronOutput")
         + _SHARED_PARAMETERS.replace(
             """    target : classifier
