@@ -197,3 +197,18 @@ def test_declares_the_white_box_targets_it_reads(encoded):
         assert attack._supports_target(target)
         assert not attack._supports_target(forest)
         assert not attack._supports_target(LogisticRegression().fit(X, y))
+
+
+def test_combined_balanced_decision(encoded):
+    X, _, target = encoded
+    aux = slice(2000, None)
+    attack = CombinedNeuronOutput(
+        target,
+        sensitive=0,
+        imputer=LogisticRegression(),
+        cv=3,
+        decision="balanced_accuracy",
+        random_state=0,
+    ).fit(X[aux], X[aux, 0])
+    assert attack.decision_bias_.shape == (2,)
+    assert attack.get_params()["decision"] == "balanced_accuracy"
