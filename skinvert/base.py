@@ -48,6 +48,11 @@ class BaseInversion(
 ):
     """Base class of the attacks on a categorical sensitive attribute.
 
+    ``fit`` either completes or leaves the attack as it was (a failed first fit
+    leaves it unfitted), and, with ``predict`` and ``predict_proba``, runs with
+    the native BLAS/OpenMP thread pools bounded by ``n_jobs``
+    (:mod:`skinvert.utils._threads`).
+
     Subclasses set ``_target_method`` (``"predict_proba"``, ``"predict"`` or ``None``
     for attacks that never query the target) and implement ``_fit`` and
     ``_posterior``. The base turns the attacker's view ``X`` (target columns plus,
@@ -64,6 +69,14 @@ class BaseInversion(
     empirical joint frequency smoothed towards the product of the marginals with
     one pseudo-record, ``(count(v) + prod_j freq_j(v_j)) / (n_aux + 1)``, so a
     combination absent from the auxiliary data keeps a small positive mass.
+    Two exceptions restrict the candidates to valid combinations. ``candidates``
+    given as a 2-D NumPy array or a DataFrame of shape ``(k, m)`` lists them, one
+    row per combination (a list of lists is always read per column); their
+    prior is ``(count(v) + 1 / k) / (n_aux + 1)``. And one-hot columns (0/1
+    indicators with exactly one 1 in every auxiliary record) are inferred among
+    the combinations seen in the auxiliary data, with their frequencies as the
+    prior: ``m`` one-hot columns cost at most ``m`` queries per victim, never
+    ``2 ** m``, and no victim is inferred an impossible vector.
     ``y`` in ``fit`` has shape ``(n, m)`` (columns in the order of
     ``sensitive``), ``predict`` returns ``(n, m)``, ``predict_proba`` is over
     ``classes_``, ``transform`` fills every column, and ``score`` is the fraction
