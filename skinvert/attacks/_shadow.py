@@ -11,11 +11,8 @@ answers (Fredrikson et al. 2015, Mehnaz et al. 2022) for each candidate.
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from scipy.optimize import minimize
-from sklearn.base import BaseEstimator, clone
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.frozen import FrozenEstimator
+from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import check_random_state
 
@@ -33,6 +30,15 @@ from ._decision import (
 )
 from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._imputation import known_feature_table, make_default_imputer
+from ._shadow_targets import _take, default_shadow_estimator, make_shadow_targets
+
+__all__ = [
+    "ShadowCalibratedInversion",
+    "default_shadow_estimator",
+    "evidence_features",
+    "fit_conditional_logit",
+    "make_shadow_targets",
+]
 
 _EPS = 1e-3  # added to confidences before their log, so 0 cannot veto a candidate
 _FLOOR = 1e-12
@@ -40,143 +46,6 @@ _ALPHA = 1e-3  # L2 pull of the weights towards the imputation posterior
 _MIN_PRIOR_WEIGHT = 1e-3
 # shares of the likelihood given to non-members, tried in turn (see _calibrate)
 _NON_MEMBER_SHARES = (0.5, 0.65, 0.8, 0.9, 1.0)
-
-
-def default_shadow_estimator(target):
-    """An unfitted model like ``target``: its clone, else a random forest.
-
-    ``FrozenEstimator`` wrappers are unwrapped; a scikit-learn estimator or
-    ``Pipeline`` is cloned (same type and parameters, fitted state dropped);
-    anything else (an API client, say) gets a
-    :class:`~sklearn.ensemble.RandomForestClassifier`.
-    """
-    model = target
-    while isinstance(model, FrozenEstimator):
-        model = model.estimator
-    if isinstance(model, BaseEstimator):
-        try:
-            return clone(model)
-        except Exception:  # a wrapper that cannot be rebuilt unfitted
-            pass
-    return RandomForestClassifier()
-
-
-def _reseed(model, seed):
-    """Set every ``random_state`` parameter of ``model`` (nested ones too)."""
-    keys = [
-        key
-        for key in model.get_params(deep=True)
-        if key == "random_state" or key.endswith("__random_state")
-    ]
-    if keys:
-        model.set_params(**dict.fromkeys(keys, seed))
-    return model
-
-
-def _fit_shadow(model, X, y):
-    return model.fit(X, y)
-
-
-def _take(X, rows):
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
-
-
-def make_shadow_targets(
-    target,
-    X,
-    y,
-    *,
-    n_shadows=2,
-    shadow_estimator=None,
-    random_state=None,
-    n_jobs=None,
-):
-    """Train shadow targets on halves of the attacker's records.
-
-    Shadow ``2 i`` is trained on one half of a random split of the records
-    (stratified by ``y``), shadow ``2 i + 1`` on the other half, so each pair
-    holds every record once as a member and once as a non-member.
-
-    Parameters
-    ----------
-    target : estimator or None
-        The model under attack: its unfitted clone is the default shadow
-        estimator (see ``shadow_estimator``). Never fitted or modified.
-    X : ndarray or DataFrame of shape (n_records, n_features)
-        Complete records in the target's input layout (sensitive column filled).
-    y : array-like of shape (n_records,)
-        Their task labels.
-    n_shadows : int, default=2
-        Number of shadow targets.
-    shadow_estimator : estimator, default=None
-        Unfitted model trained as each shadow (cloned, every ``random_state``
-        reseeded). Default: the target's own type and parameters when it is a
-        scikit-learn estimator or ``Pipeline`` (``FrozenEstimator`` unwrapped),
-        else a :class:`~sklearn.ensemble.RandomForestClassifier`.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the splits and of the shadows.
-    n_jobs : int, default=None
-        Shadows trained in parallel through :class:`joblib.Parallel` (threads,
-        or any backend set with :func:`joblib.parallel_config`, Dask's included).
-
-    Returns
-    -------
-    shadows : list of (estimator, ndarray of bool of shape (n_records,))
-        Each fitted shadow and the mask of its members.
-
-    Raises
-    ------
-    ValueError
-        If ``n_shadows`` is not a positive integer, or there are fewer than 4
-        records or lengths differ.
-
-    Examples
-    --------
-    >>> from sklearn.tree import DecisionTreeClassifier
-    >>> from skinvert.attacks._shadow import make_shadow_targets
-    >>> from skinvert.datasets import make_sensitive_classification
-    >>> X, y = make_sensitive_classification(n_samples=200, random_state=0)
-    >>> target = DecisionTreeClassifier(random_state=0).fit(X[:100], y[:100])
-    >>> shadows = make_shadow_targets(target, X[100:], y[100:], random_state=0)
-    >>> [int(members.sum()) for _, members in shadows]
-    [50, 50]
-    """
-    if (
-        not isinstance(n_shadows, Integral)
-        or isinstance(n_shadows, bool)
-        or (n_shadows < 1)
-    ):
-        raise ValueError(f"n_shadows must be a positive integer; got {n_shadows!r}.")
-    y = np.asarray(y)
-    n = X.shape[0]
-    if y.shape[0] != n or n < 4:
-        raise ValueError(
-            f"make_shadow_targets needs at least 4 records and one label each; got "
-            f"{n} records and {y.shape[0]} labels."
-        )
-    rng = check_random_state(random_state)
-    base = shadow_estimator
-    if base is None:
-        base = default_shadow_estimator(target)
-    _, y_codes = np.unique(y, return_inverse=True)
-    masks, seeds = [], []
-    for i in range(n_shadows):
-        if i % 2 == 0:
-            order = rng.permutation(n)
-            order = order[np.argsort(y_codes[order], kind="stable")]
-            first = np.zeros(n, dtype=bool)
-            first[order[rng.randint(2) :: 2]] = True
-        masks.append(first if i % 2 == 0 else ~first)
-        seeds.append(rng.randint(np.iinfo(np.int32).max))
-    models = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_fit_shadow)(
-            _reseed(clone(base), seed),
-            _take(X, np.flatnonzero(members)),
-            y[members],
-        )
-        for members, seed in zip(masks, seeds)
-    )
-    return list(zip(models, masks))
 
 
 def evidence_features(answers, labels, prior, prior_x=None):
