@@ -33,6 +33,9 @@ from skinvert.utils._testing import StubTarget
 # known-label column holding the target's classes, which sklearn's checks cannot
 # provide; their behaviour is covered in tests/attacks/. WhiteBoxTreeInversion needs
 # a fitted tree target of a fixed width: tests/attacks/test_whitebox.py covers it.
+# LinearWhiteBoxInversion, LinearWhiteBoxRegressor, NeuronOutputInversion and
+# CombinedNeuronOutput read a fitted linear model or MLP of fixed width:
+# tests/attacks/test_linear.py and test_neurons.py cover them.
 _ = CSMIA
 
 ESTIMATORS = [

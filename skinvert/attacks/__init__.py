@@ -6,6 +6,8 @@ from ._confidence import CSMIA, FredriksonInversion, FredriksonRegressor
 from ._imputation import ImputationBaseline, ImputationRegressor
 from ._label_only import LOMIA, FredriksonLabelOnly
 from ._learned import LearnedInversion, LearnedInversionRegressor
+from ._linear import LinearWhiteBoxInversion, LinearWhiteBoxRegressor
+from ._neurons import CombinedNeuronOutput, NeuronOutputInversion
 from ._whitebox import WhiteBoxTreeInversion
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "CombinedFredrikson",
     "CombinedFredriksonRegressor",
     "CombinedLabelOnly",
+    "CombinedNeuronOutput",
     "FredriksonInversion",
     "FredriksonLabelOnly",
     "FredriksonRegressor",
@@ -22,5 +25,8 @@ __all__ = [
     "ImputationRegressor",
     "LearnedInversion",
     "LearnedInversionRegressor",
+    "LinearWhiteBoxInversion",
+    "LinearWhiteBoxRegressor",
+    "NeuronOutputInversion",
     "WhiteBoxTreeInversion",
 ]

@@ -17,7 +17,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from ..utils._sklearn import HasMethods, Interval, StrOptions, validate_params
+from ..utils._sklearn import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_params,
+)
 from ._data import attacker_view, check_data, hide, split, take
 from ._progress import progress
 from ._reference import choose_reference
@@ -304,7 +310,15 @@ def _train_or_check(target, X, y, members, settings, seed):
         target = make_target(
             settings.model, X, random_state=seed, n_jobs=settings.n_jobs
         )
-        return target.fit(take(X, members), y[members])
+        try:
+            return target.fit(take(X, members), y[members])
+        except InvalidParameterError as exc:
+            # not re-raised as InvalidParameterError: the audit's own parameter
+            # check would rename the estimator in the message to "audit"
+            raise ValueError(
+                f"The model the audit trains is invalid: {exc} Fix the model= "
+                "estimator's parameters."
+            ) from None
     try:
         check_is_fitted(target)
     except NotFittedError:
@@ -314,6 +328,23 @@ def _train_or_check(target, X, y, members, settings, seed):
             "its members."
         ) from None
     return target
+
+
+def _given_reference(settings, notes):
+    """The reference the user chose: ``reference=``, or a model-free attack
+    instance (an ``ImputationBaseline(estimator=...)``) listed in ``attacks``."""
+    if settings.reference is not None:
+        return settings.reference
+    from ._registry import _REFERENCE_ATTACKS
+
+    for item in settings.attacks or ():
+        if type(item).__name__ in _REFERENCE_ATTACKS:
+            notes.append(
+                f"{type(item).__name__} given in attacks: used as the reference, "
+                "as given."
+            )
+            return item
+    return None
 
 
 def _known_labels(target, y, rows, role, notes):
@@ -389,7 +420,7 @@ def _run(X, y, target, members, aux, settings):
         sensitive=sensitive,
         label=label,
         seed=seed,
-        given=settings.reference,
+        given=_given_reference(settings, notes),
     )
     config = {"sensitive": sensitive, "label": label, "seed": seed}
     config["n_jobs"] = settings.n_jobs

@@ -42,9 +42,16 @@ def _querying_attacks(attacks):
     """The attack classes (or instances) to run: default, those that query."""
     from .. import attacks as module
 
-    if attacks is not None:
-        return [getattr(module, a) if isinstance(a, str) else a for a in attacks]
-    return _attack_classes(None)
+    if attacks is None:
+        return _attack_classes(None)
+    known = set(getattr(module, "__all__", []))
+    unknown = [a for a in attacks if isinstance(a, str) and a not in known]
+    if unknown:
+        raise ValueError(
+            f"attacks names {unknown}, which are not attacks of skinvert.attacks. "
+            f"Known: {sorted(known)}."
+        )
+    return [getattr(module, a) if isinstance(a, str) else a for a in attacks]
 
 
 def _watch(monitored, position, method, rows):
@@ -172,6 +179,11 @@ def monitor_detection(
             "monitor is not fitted: fit it on benign query traffic first, e.g. "
             "QueryMonitor().fit(benign_training_rows), and pass other benign rows "
             "as benign= to measure its false alarms."
+        )
+    if len(benign) == 0:
+        raise ValueError(
+            "benign holds 0 rows; pass benign query rows (held-out records queried "
+            "as a normal client would) to measure the monitor's false alarms."
         )
     seed = seed_of(random_state)
     rng = np.random.RandomState(seed)

@@ -16,6 +16,7 @@ import math
 from numbers import Integral
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 
@@ -29,6 +30,7 @@ from ..utils._sklearn import (
 )
 from ._audit import SPLIT_CONSTRAINTS, audit, check_split
 from ._data import attacker_view, check_data, hide, split, take
+from ._progress import progress
 from ._reference import choose_reference
 from ._registry import _attack_classes, _name, fit_attacks
 from ._report import POPULATIONS
@@ -185,6 +187,8 @@ def _row(name, result, attack_names):
         **SPLIT_CONSTRAINTS,
         "defenses": [dict, list, tuple],
         "return_audits": ["boolean"],
+        "membership": ["boolean"],
+        "verbose": ["verbose"],
     },
     # the models trained in the target's place validate their own parameters
     prefer_skip_nested_validation=False,
@@ -207,6 +211,8 @@ def privacy_utility(
     n_jobs=None,
     n_bootstrap=200,
     return_audits=False,
+    membership=False,
+    verbose=0,
 ):
     """Tabulate each defense setting's utility against the attacks' advantage.
 
@@ -261,6 +267,10 @@ def privacy_utility(
         Bootstrap resamples of each audit's summary (kept in the audits).
     return_audits : bool, default=False
         Also return the :class:`~skinvert.AuditResult` of each setting.
+    membership : bool, default=False
+        Also measure membership inference in each setting's audit.
+    verbose : int, default=0
+        Show which setting is being audited (a tqdm bar, or plain lines).
 
     Returns
     -------
@@ -326,17 +336,28 @@ def privacy_utility(
         "random_state": seed,
         "n_jobs": n_jobs,
         "n_bootstrap": n_bootstrap,
+        "membership": membership,
     }
-    audits, table, attack_names = {}, [], []
-    for name, setting in pairs:
+
+    def audit_one(name, setting):
         if _trains(setting):
-            result = audit(X, y, model=setting, **common)
-        elif setting is None:
-            result = audit(X, y, target=target, **common)
-        elif hasattr(setting, "fit"):
-            result = audit(X, y, target=setting, **common)
-        else:
-            result = audit(X, y, target=target, target_wrapper=setting, **common)
+            return audit(X, y, model=setting, **common)
+        if setting is None:
+            return audit(X, y, target=target, **common)
+        if hasattr(setting, "fit"):
+            return audit(X, y, target=setting, **common)
+        wrapper = _checked(name, setting)
+        return audit(X, y, target=target, target_wrapper=wrapper, **common)
+
+    # the settings fan out through joblib (threads; a Dask cluster's workers
+    # when joblib.parallel_config selects its backend)
+    bar = progress(verbose, "privacy-utility", total=len(pairs))
+    outcomes = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
+        delayed(audit_one)(name, setting) for name, setting in pairs
+    )
+    audits, table, attack_names = {}, [], []
+    for (name, _), result in zip(pairs, outcomes):
+        bar.step(f"setting {name!r} audited")
         result.notes = notes + result.notes
         audits[name] = result
         table.append(_row(name, result, attack_names))
@@ -344,7 +365,24 @@ def privacy_utility(
     columns += [f"{kind}:{p}" for kind in ("reference", "best") for p in POPULATIONS]
     columns += [f"{a}:{p}" for a in attack_names for p in POPULATIONS]
     table = _as_table(table, columns)
+    bar.close()
     return (table, audits) if return_audits else table
+
+
+def _checked(name, setting):
+    """The callable setting, with an error naming it when it returns no model."""
+
+    def wrap(target):
+        model = setting(target)
+        if not hasattr(model, "predict"):
+            raise TypeError(
+                f"The defense setting {name!r} returned {type(model).__name__}; "
+                "expected a model with predict (e.g. "
+                "lambda t: RoundedConfidences(FrozenEstimator(t)))."
+            )
+        return model
+
+    return wrap
 
 
 def _trains(setting):

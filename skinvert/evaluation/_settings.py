@@ -18,6 +18,7 @@ def seed_of(random_state):
     """The integer seed every part of an audit derives its randomness from."""
     return int(check_random_state(random_state).randint(_SEED_MAX))
 
+
 # Threat models, from no access to the target up to its internals. An attack is
 # compared only with attacks of its own threat model; the reference (no access)
 # is the bar every one of them must clear.

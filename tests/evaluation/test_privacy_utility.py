@@ -57,9 +57,9 @@ def test_coarse_outputs_lower_the_member_advantage(output_defenses):
 def test_every_setting_is_audited_on_the_same_records(output_defenses):
     table, audits = output_defenses
     assert list(table["defense"]) == list(audits)
-    # same auxiliary data and victims: the baseline never changes
+    # same auxiliary data and victims: the reference never changes
     for population in ("members", "non-members"):
-        assert table[f"baseline:{population}"].nunique() == 1
+        assert table[f"reference:{population}"].nunique() == 1
         best = table[[f"{a}:{population}" for a in CONFIDENCE_ATTACKS]].max(axis=1)
         assert np.allclose(table[f"best:{population}"], best)
     assert {a.n_victims for a in audits.values()} == {FAST["max_victims"]}
