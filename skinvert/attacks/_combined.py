@@ -115,10 +115,11 @@ _CALIBRATION = """
     and, with the label in the prior, the attack *is* :class:`ImputationBaseline`:
     so it is not worse than imputation on records like the auxiliary ones
     (non-members) beyond ``tolerance`` standard errors of held-out
-    log-likelihood, and on a target whose answers do not depend on the
-    sensitive column it predicts exactly what :class:`ImputationBaseline` with
-    the same imputer predicts. ``fit`` queries the target on every auxiliary
-    record completed with every candidate (``n_aux * n_candidates`` queries).
+    log-likelihood or of held-out accuracy, and on a target whose answers do
+    not depend on the sensitive column it predicts exactly what
+    :class:`ImputationBaseline` with the same imputer predicts. ``fit``
+    queries the target on every auxiliary record completed with every
+    candidate (``n_aux * n_candidates`` queries).
 """
 
 
