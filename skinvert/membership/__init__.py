@@ -8,9 +8,9 @@ target's input columns plus, with ``label=``, the column of task labels.
 
 from ._attribute import MembershipAttributeInference
 from ._base import BaseMembershipAttack
+from ._canaries import audit_dp
 from ._dp_audit import (
     DPAuditResult,
-    audit_dp,
     clopper_pearson,
     epsilon_lower_bound,
     one_run_epsilon,

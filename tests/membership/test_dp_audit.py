@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
 
 from skinvert.datasets import make_sensitive_classification
 from skinvert.defenses import DPLogisticRegression
@@ -119,3 +120,22 @@ def test_bound_errors():
         one_run_epsilon(10, 11)
     with pytest.raises(ValueError, match="y_true"):
         epsilon_lower_bound([1, 1], [1, 0])
+
+
+@pytest.mark.parametrize("secret", ["membership", "attribute"])
+def test_multi_run_audit(secret):
+    X, y = _data(200)
+    params = {
+        "method": "multi_run",
+        "n_runs": 60,
+        "secret": secret,
+        "sensitive": 0,
+        "random_state": 0,
+    }
+    dp = DPLogisticRegression(epsilon=0.5, data_norm=5.0, classes=[0, 1])
+    result = audit_dp(dp, X, y, **params)
+    assert result.n_guesses == 30 and result.n_canaries == 1
+    assert result.epsilon_lower_bound <= 0.5
+    forest = audit_dp(DecisionTreeClassifier(), X, y, epsilon_declared=0.5, **params)
+    assert forest.epsilon_lower_bound > 1.0  # a tree memorises its one canary
+    assert forest.violated
