@@ -8,6 +8,7 @@ training set of exactly half the shadows. Nothing is written to disk: the shadow
 answers come back as arrays.
 """
 
+import zlib
 from numbers import Integral
 
 import numpy as np
@@ -76,12 +77,11 @@ def row_keys(records, codes):
     elif records.dtype.kind in "biuf":
         values = np.ascontiguousarray(records, dtype=np.float64) + 0.0  # -0.0 -> 0.0
         keys = values.view(np.uint64).reshape(records.shape[0], -1)
-    else:  # object arrays: Python hashes of the rows' text (no vectorised hash)
-        keys = np.fromiter(
-            (hash(tuple(map(str, row))) for row in records),
-            dtype=np.int64,
-            count=records.shape[0],
-        ).view(np.uint64)[:, None]
+    else:  # object arrays: stable checksums of the rows' text (no vectorised hash)
+        texts = ["\x1f".join(map(str, row)).encode() for row in records]
+        keys = np.array(
+            [[zlib.crc32(t), zlib.adler32(t), len(t)] for t in texts], dtype=np.uint64
+        )
     if codes is None:
         return keys
     return np.column_stack([keys, np.asarray(codes, dtype=np.uint64)])

@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pytest
 from joblib import parallel_config
@@ -179,3 +181,18 @@ def test_dataframes_with_named_columns():
     unseen = frame.iloc[800:810].assign(c0=99.0)
     with pytest.raises(ValueError, match="10 of the 10 records"):
         lira.decision_function(unseen)
+
+
+def test_object_arrays_and_pickling():
+    _, victims, _, aux = overfit_problem()
+    pool = np.concatenate([aux, victims]).astype(object)
+    pool[:, 6] = np.where(pool[:, 6].astype(float) > 0, "yes", "no")
+    target = RandomForestClassifier(20, random_state=0).fit(
+        pool[800:1200, :6].astype(float), pool[800:1200, 6].astype(str)
+    )
+    lira = LiRA(target, label=6, n_shadows=4, online=True, random_state=0)
+    lira.set_params(shadow_estimator=SHADOW).fit(pool)
+    scores = lira.decision_function(pool[800:])
+    again = pickle.loads(pickle.dumps(lira)).decision_function(pool[800:])
+    np.testing.assert_array_equal(scores, again)
+    assert scores[:N].mean() > scores[N:].mean()
