@@ -27,14 +27,46 @@ threshold (above 1); ``column``, the suspected column (its position in the rows;
 -1 for the signals that name none); ``client``, the client the rows came from
 (``None`` for an alert on all clients together); ``signal``, one of
 ``"near-twins"`` (one client's rows hold near-twin groups on ``column``),
-``"near-twins-all-clients"`` (the window's rows of every client together do),
-``"off-distribution"`` (rows far from benign traffic) and ``"rate"`` (more rows
-than ``rate_budget`` in the window); ``groups``, the near-twin groups on
-``column`` (0 for the other signals); ``rows``, the rows of that client (or of
-every client) in the window.
+``"repeated-values"`` (one client's distinct rows share the values of
+``column`` far more than benign rows do: an enumeration sent value by value),
+``"near-twins-all-clients"`` (the window's rows of every client together hold
+near-twin groups), ``"off-distribution"`` (rows far from benign traffic) and
+``"rate"`` (more rows than ``rate_budget`` in the window); a client's alert
+reports the first of these that fired, in this order. ``groups``, the near-twin
+groups on ``column`` (0 where no column is named); ``rows``, the rows of that
+client (or of every client) in the window.
 """
 
 _FIT_CLIENTS = 32
+
+
+def _pairs(index, code):
+    """Pairs of a client's distinct rows that share each column's value."""
+    return (index.repeats[code] - index.distinct[code]) // 2
+
+
+def _running_max(sizes, values):
+    """Points sorted by size, with the running maximum of their values."""
+    order = np.argsort(sizes, kind="stable")
+    values = np.maximum.accumulate(np.array(values)[order], axis=0)
+    return np.asarray(sizes, dtype=np.int64)[order], values.astype(float)
+
+
+def _limit(n_rows, sizes, envelope, margin, min_count, spread=0.0):
+    """``(1 + margin + spread / sqrt(n)) * e + 3 * sqrt(e) + min_count``, ``e``
+    the envelope at ``n`` rows (quadratic between and beyond the fitted points,
+    and below the first)."""
+    n = np.asarray(n_rows, dtype=float)
+    i = np.searchsorted(sizes, n, side="right") - 1
+    below = np.maximum(i, 0)
+    scale = (n / np.maximum(sizes[below], 1)) ** 2
+    base = envelope[below] * scale[..., None]
+    above = np.minimum(i + 1, sizes.size - 1)
+    base = np.where(
+        (i + 1 < sizes.size)[..., None], np.minimum(base, envelope[above]), base
+    )
+    relative = 1.0 + margin + spread / np.sqrt(np.maximum(n, 1.0))
+    return relative[..., None] * base + 3.0 * np.sqrt(base) + min_count
 
 
 class QueryMonitor(BaseEstimator):
@@ -57,12 +89,17 @@ class QueryMonitor(BaseEstimator):
     A client (or all clients) holding ``n`` rows in the window is flagged on
     column ``j`` when its groups exceed ``(1 + margin) * e + 3 * sqrt(e) +
     min_count``, ``e = envelope_j(n)`` (between fitted points the envelope
-    grows as ``n**2``, the rate at which chance pairs grow). ``fit`` also
-    learns what benign rows look like: categorical cells seen, numeric ranges and a
-    density score (mean squared standardised value, flagged above its 99.9 %
-    benign quantile); a client is flagged when its rows flagged so are more than
-    ``(1 + margin) * r * n + 3 * sqrt(r * n) + min_count``, ``r`` the share of
-    held-out benign rows flagged (two-fold on the fitted traffic). This is what
+    grows as ``n**2``, the rate at which chance pairs grow). The same envelope,
+    per client, is learned for the pairs of a client's distinct rows that share
+    the value of column ``j``: a client sending every victim with one candidate
+    (value by value) makes a column constant, all its pairs share it, and it is
+    flagged (``"repeated-values"``) before its candidates form near-twins.
+    ``fit`` also learns what benign rows look like: categorical cells seen,
+    numeric ranges and a density score (mean squared standardised value,
+    flagged above its 99.9 % benign quantile); a client is flagged when its
+    rows flagged so are more than ``(1 + margin) * r * n + 3 * sqrt(r * n) +
+    min_count``, ``r`` the share of held-out benign rows flagged (two-fold on
+    the fitted traffic). This is what
     MI-Face reconstructions and surrogate-extraction queries look like. Finally,
     with ``rate_budget``, a client with more rows than that in the window is
     flagged (size it from the attacks' queries per inferred value: ``k``
@@ -97,6 +134,8 @@ class QueryMonitor(BaseEstimator):
     ----------
     envelope_rows_ : ndarray of shape (n_points,)
         Rows in the window at the fitted points (sorted).
+    repeat_rows_, repeat_envelope_ : ndarray
+        The same for the pairs of a client's distinct rows sharing a value.
     envelope_ : ndarray of shape (n_points, n_features_in_)
         Largest benign near-twin groups per column at up to that many rows.
     threshold_ : ndarray of shape (n_features_in_,)
@@ -232,17 +271,20 @@ class QueryMonitor(BaseEstimator):
         self.off_rate_ = off_rate(values, cells, self.max_categories)
         self._profile = profile
         self.categorical_ = profile.categorical.copy()
-        self.envelope_rows_, self.envelope_ = self._envelope(cells)
+        twins, repeats = self._envelope(cells)
+        self.envelope_rows_, self.envelope_ = twins
+        self.repeat_rows_, self.repeat_envelope_ = repeats
         self.threshold_ = self._twin_limit(int(self.window))
         return self
 
     def _envelope(self, cells):
-        """Benign near-twin groups against rows in the window.
+        """Benign near-twin groups and repeated values against rows held.
 
         The benign rows are dealt round-robin to up to 32 clients and added to
         a window in small blocks; after each block, every client's (rows,
-        groups) and the whole window's are points. Many clients give many
-        samples of small streams, the whole window the large ones.
+        groups, repeats) and the whole window's (rows, groups) are points.
+        Many clients give many samples of small streams, the whole window the
+        large ones. Returns the two envelopes as (sizes, running maxima).
         """
         rows, masked = row_fingerprints(cells)
         n = cells.shape[0]
@@ -250,7 +292,7 @@ class QueryMonitor(BaseEstimator):
         n_clients = int(np.clip(n // 64, 1, _FIT_CLIENTS))
         owner = np.arange(n) % n_clients
         step = min(int(self.window), max(n_clients, 4 * n_clients))
-        sizes, groups = [], []
+        sizes, groups, everyone, client_sizes, repeats = [], [], [], [], []
         for start in range(0, n, step):
             stop = min(start + step, n)
             codes = np.array([index.code(c) for c in range(n_clients)])
@@ -262,13 +304,13 @@ class QueryMonitor(BaseEstimator):
             )
             for code in codes.tolist():
                 if code in index.n_rows:
-                    sizes.append(index.n_rows[code])
+                    client_sizes.append(index.n_rows[code])
                     groups.append(index.twins[code].copy())
+                    repeats.append(_pairs(index, code))
             sizes.append(index.size)
-            groups.append(index.twins[0].copy())
-        order = np.argsort(sizes, kind="stable")
-        envelope = np.maximum.accumulate(np.array(groups)[order], axis=0)
-        return np.asarray(sizes, dtype=np.int64)[order], envelope.astype(float)
+            everyone.append(index.twins[0].copy())
+        twins = _running_max(client_sizes + sizes, groups + everyone)
+        return twins, _running_max(client_sizes, repeats)
 
     def _twin_limit(self, n_rows):
         """Near-twin groups per column flagged above, for ``n_rows`` in the window.
@@ -276,18 +318,21 @@ class QueryMonitor(BaseEstimator):
         ``n_rows`` is an int (returns shape (n_columns,)) or an array of ints
         (returns shape (len(n_rows), n_columns)).
         """
-        sizes, envelope = self.envelope_rows_, self.envelope_
-        n = np.asarray(n_rows, dtype=float)
-        i = np.searchsorted(sizes, n, side="right") - 1
-        below = np.maximum(i, 0)
-        known = (i >= 0) & (sizes[below] > 0)
-        scale = np.where(known, n / np.maximum(sizes[below], 1), 0.0) ** 2
-        base = envelope[below] * scale[..., None]
-        above = np.minimum(i + 1, sizes.size - 1)
-        base = np.where(
-            (i + 1 < sizes.size)[..., None], np.minimum(base, envelope[above]), base
+        return _limit(
+            n_rows, self.envelope_rows_, self.envelope_, self.margin, self.min_count
         )
-        return (1.0 + self.margin) * base + 3.0 * np.sqrt(base) + self.min_count
+
+    def _repeat_limit(self, n_rows):
+        """Pairs of a client's rows sharing a value, flagged above, per column.
+
+        Pair counts vary as ``n ** 1.5``, more than Poisson counts (hence the
+        ``2 / sqrt(n)`` relative slack), and the floor is ``min_count *
+        sqrt(n)``, so that a few rows sharing a value by chance are not flagged.
+        """
+        n = np.asarray(n_rows, dtype=float)
+        sizes, envelope = self.repeat_rows_, self.repeat_envelope_
+        limit = _limit(n, sizes, envelope, self.margin, 0.0, spread=2.0)
+        return limit + self.min_count * np.sqrt(n)[..., None]
 
     def _off_limit(self, n_rows):
         expected = self.off_rate_ * np.asarray(n_rows, dtype=float)
@@ -298,45 +343,42 @@ class QueryMonitor(BaseEstimator):
         on all clients together."""
         codes = [index.codes_by_client[client] for client in clients]
         n_rows = np.array([index.n_rows[code] for code in codes])
-        twins = np.array([index.twins[code] for code in codes]).reshape(len(codes), -1)
-        limits = self._twin_limit(n_rows)
-        excess = twins - limits
-        twin_hit = (excess > 0).any(axis=1)
-        columns = np.argmax(excess, axis=1) if excess.shape[1] else np.zeros(len(codes))
+        d = self.n_features_in_
+        twins = np.array([index.twins[code] for code in codes]).reshape(-1, d)
+        repeats = np.array([_pairs(index, code) for code in codes]).reshape(-1, d)
+        columnwise = [
+            ("near-twins", twins, self._twin_limit(n_rows)),
+            ("repeated-values", repeats, self._repeat_limit(n_rows)),
+        ]
         n_off = np.array([index.n_off[code] for code in codes])
         off_limits = self._off_limit(n_rows)
+        hit = (n_off > off_limits) | self._over(n_rows)
+        for _, counts, limits in columnwise:
+            hit |= (counts > limits).any(axis=1)
         alerts = []
-        for c in np.flatnonzero(twin_hit | (n_off > off_limits) | self._over(n_rows)):
-            rows, found = int(n_rows[c]), []
-            if twin_hit[c]:
-                j = int(columns[c])
-                found.append(
-                    QueryAlert(
-                        batch,
-                        float(twins[c, j] / limits[c, j]),
-                        j,
-                        clients[c],
-                        "near-twins",
-                        int(twins[c, j]),
-                        rows,
+        for c in np.flatnonzero(hit):
+            rows, client, found = int(n_rows[c]), clients[c], []
+            for signal, counts, limits in columnwise:
+                if np.any(counts[c] > limits[c]):
+                    j = int(np.argmax(counts[c] / limits[c]))
+                    score = float(counts[c, j] / limits[c, j])
+                    groups = int(twins[c, j])
+                    found.append(
+                        QueryAlert(batch, score, j, client, signal, groups, rows)
                     )
-                )
             if n_off[c] > off_limits[c]:
                 score = float(n_off[c] / off_limits[c])
-                found.append(
-                    QueryAlert(
-                        batch, score, -1, clients[c], "off-distribution", 0, rows
-                    )
-                )
+                signal = "off-distribution"
+                found.append(QueryAlert(batch, score, -1, client, signal, 0, rows))
             if self._over(rows):
                 score = rows / self.rate_budget
-                found.append(QueryAlert(batch, score, -1, clients[c], "rate", 0, rows))
-            alerts.append(max(found, key=lambda alert: alert.score))
+                found.append(QueryAlert(batch, score, -1, client, "rate", 0, rows))
+            alerts.append(found[0])  # the most specific signal that fired
         if alerts or len(index.codes_by_client) < 2:
             return alerts
         groups, limit = index.twins[0], self._twin_limit(index.size)
         if np.any(groups > limit):
-            j = int(np.argmax(groups - limit))
+            j = int(np.argmax(groups / limit))
             signal = "near-twins-all-clients"
             score = float(groups[j] / limit[j])
             alerts.append(

@@ -17,6 +17,7 @@ import numpy as np
 from ._base import splitmix64
 
 _ROW_SALT = np.uint64(0xD6E8FEB86659FD93)
+_VALUE_SALT = np.uint64(0x8EBC6AF09C88C6E3)
 _SCOPE_SALT = np.uint64(0xA0761D6478BD642F)
 _MIN_CAPACITY = 1024
 
@@ -159,6 +160,8 @@ class WindowIndex:
         self.clients_by_code = {}
         self.next_code = 1
         self.twins = {0: np.zeros(self.n_columns, dtype=np.int64)}
+        self.repeats = {0: np.zeros(self.n_columns, dtype=np.int64)}
+        self.distinct = {0: 0}
         self.n_rows = {0: 0}
         self.n_off = {0: 0}
 
@@ -181,6 +184,8 @@ class WindowIndex:
             self.clients_by_code[code] = client
             self.next_code += 1
             self.twins[code] = np.zeros(self.n_columns, dtype=np.int64)
+            self.repeats[code] = np.zeros(self.n_columns, dtype=np.int64)
+            self.distinct[code] = 0
             self.n_rows[code] = self.n_off[code] = 0
         return code
 
@@ -239,7 +244,8 @@ class WindowIndex:
         for code in np.unique(codes).tolist():
             if self.n_rows.get(code, 1) == 0:
                 del self.codes_by_client[self.clients_by_code.pop(code)]
-                del self.twins[code], self.n_rows[code], self.n_off[code]
+                del self.twins[code], self.repeats[code], self.distinct[code]
+                del self.n_rows[code], self.n_off[code]
 
     def _apply(self, rows, masked, codes, off, signs):
         n = rows.shape[0]
@@ -264,6 +270,15 @@ class WindowIndex:
                 column,
                 np.where(new[crossed] >= 2, 1, -1),
             )
+            self._count_values(
+                rows,
+                masked,
+                changed[changed >= n],
+                direction[changed >= n],
+                scopes,
+                salts,
+                n,
+            )
         self.n_rows[0] += int(signs.sum())
         self.n_off[0] += int(signs[off].sum())
         present, inverse = np.unique(codes, return_inverse=True)
@@ -272,6 +287,35 @@ class WindowIndex:
         for code, count, n_off in zip(present.tolist(), counts, offs):
             self.n_rows[code] += int(count)
             self.n_off[code] += int(n_off)
+
+    def _count_values(self, rows, masked, changed, direction, scopes, salts, n):
+        """Per client and column, the sum of squared value counts.
+
+        ``repeats[c][j]`` is the sum over the values ``v`` of column ``j`` of
+        ``m_v ** 2``, ``m_v`` the distinct rows of client ``c`` with value
+        ``v``, and ``distinct[c]`` the number ``m`` of distinct rows:
+        ``(repeats - m) / 2`` pairs of distinct rows share a value, near
+        ``m ** 2 / 2`` when the column is constant over the client's rows (a
+        value-major enumeration), 0 when its values are all different.
+        """
+        if changed.size == 0:
+            return
+        present, inverse = np.unique(scopes[changed], return_inverse=True)
+        moved = np.bincount(inverse, weights=direction, minlength=present.size)
+        for code, count in zip(present.tolist(), moved):
+            self.distinct[code] += int(count)
+        source = changed % n
+        total = rows[source] ^ _ROW_SALT
+        salts_j = splitmix64(np.arange(self.n_columns, dtype=np.uint64) + _ROW_SALT)
+        with np.errstate(over="ignore"):
+            cells = (total[:, None] - (masked[source] - salts_j)) + _VALUE_SALT
+        keys = _scoped(cells, salts[changed][:, None])
+        first, old, new = self.table.add(
+            keys.ravel(), np.repeat(direction, self.n_columns)
+        )
+        old, new = old.astype(np.int64), new.astype(np.int64)
+        row, column = np.divmod(first, self.n_columns)
+        self._tally(self.repeats, scopes[changed[row]], column, new * new - old * old)
 
     def _tally(self, twins, scopes, columns, signs):
         if scopes.size == 0:

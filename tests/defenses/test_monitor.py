@@ -83,11 +83,19 @@ def test_every_order_is_flagged_with_the_right_column(affairs, column):
     monitor = QueryMonitor(window=5000).fit(affairs[rng.randint(0, len(affairs), 5000)])
     values = np.unique(affairs[:, column])[:2]
     probes = _enumerate(affairs[rng.choice(len(affairs), 200)], column, values)
-    for order, rows in _orders(probes, 2, rng).items():
+    orders = _orders(probes, 2, rng)
+    for order, rows in orders.items():
         alerts = monitor.scan(rows)
         assert alerts, order
         assert {alert.column for alert in alerts} == {column}, order
-        assert all(alert.signal == "near-twins" for alert in alerts)
+        signals = {alert.signal for alert in alerts}
+        assert signals <= {"near-twins", "repeated-values"}, order
+    # value by value, the first candidate alone: no near-twin yet, but the
+    # column is constant over the client's rows
+    alerts = monitor.scan(orders["value-major"][:200])
+    assert alerts and {(a.column, a.signal) for a in alerts} == {
+        (column, "repeated-values")
+    }
 
 
 def test_benign_traffic_of_the_same_size_is_not_flagged(affairs, synthetic):
@@ -112,12 +120,27 @@ def test_near_twins_split_across_calls_and_clients_meet():
     mine = [alert for alert in monitored.alerts_ if alert.client == "mallory"]
     assert mine and {alert.column for alert in mine} == {3}
     assert monitored.flagged_clients_ == {"mallory"}
-    # the same rows spread over two clients: only all clients together see twins
+    # one candidate per client: each client's column 3 is constant
     monitored.reset()
     monitored.predict(stream[:30], client="a")
     monitored.predict(stream[30:], client="b")
-    assert {alert.signal for alert in monitored.alerts_} == {"near-twins-all-clients"}
-    assert {alert.column for alert in monitored.alerts_} == {3}
+    alerts = monitored.alerts_
+    assert {(alert.client, alert.signal) for alert in alerts} == {
+        ("a", "repeated-values"),
+        ("b", "repeated-values"),
+    }
+    assert {alert.column for alert in alerts} == {3}
+    # per-victim candidates split over two clients: only all clients together
+    # see the near-twins
+    monitored.reset()
+    first, second = X[2000:2030].copy(), X[2000:2030].copy()
+    second[:, 3] = rng.normal(size=30)
+    monitored.predict(first, client="a")
+    monitored.predict(second, client="b")
+    alerts = monitored.alerts_
+    assert {alert.signal for alert in alerts} == {"near-twins-all-clients"}
+    assert {alert.column for alert in alerts} == {3}
+    assert all(alert.client is None for alert in alerts)
 
 
 def test_memory_is_bounded_by_the_window():
@@ -132,7 +155,8 @@ def test_memory_is_bounded_by_the_window():
     stream = monitored._stream
     assert stream.index.size == 2000
     assert len(stream.index.codes_by_client) <= 100
-    assert stream.index.table.live() <= 2 * 2000 * 7
+    # per row: its fingerprint and d left-one-out ones in 2 scopes, d values
+    assert stream.index.table.live() <= 2000 * (2 + 3 * 6)
 
 
 def test_threads_see_consistent_counts():
