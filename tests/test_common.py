@@ -14,6 +14,7 @@ from skinvert.attacks import (
     ImputationRegressor,
     LearnedInversion,
     LearnedInversionRegressor,
+    ShadowCalibratedInversion,
 )
 from skinvert.defenses import (
     DPLogisticRegression,
@@ -46,6 +47,7 @@ ESTIMATORS = [
     FredriksonRegressor(StubTarget(), sensitive=0),
     LearnedInversionRegressor(StubTarget(), sensitive=0, random_state=0),
     ImputationRegressor(sensitive=0, random_state=0),
+    ShadowCalibratedInversion(StubTarget(), sensitive=0, cv=2, random_state=0),
     CombinedFredriksonRegressor(
         StubTarget(), sensitive=0, cv=2, n_candidates=8, random_state=0
     ),

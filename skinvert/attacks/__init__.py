@@ -8,6 +8,7 @@ from ._label_only import LOMIA, FredriksonLabelOnly
 from ._learned import LearnedInversion, LearnedInversionRegressor
 from ._linear import LinearWhiteBoxInversion, LinearWhiteBoxRegressor
 from ._neurons import CombinedNeuronOutput, NeuronOutputInversion
+from ._shadow import ShadowCalibratedInversion
 from ._whitebox import WhiteBoxTreeInversion
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "LinearWhiteBoxInversion",
     "LinearWhiteBoxRegressor",
     "NeuronOutputInversion",
+    "ShadowCalibratedInversion",
     "WhiteBoxTreeInversion",
 ]

@@ -424,6 +424,8 @@ def _run(X, y, target, members, aux, settings):
     )
     config = {"sensitive": sensitive, "label": label, "seed": seed}
     config["n_jobs"] = settings.n_jobs
+    if kind == "categorical":
+        config["decision"] = "balanced_accuracy"  # the headline metric
     bar.step("fitting the attacks")
     fitted, skipped = fit_attacks(
         settings.attacks, target, take(view, aux), s[aux], config, kind

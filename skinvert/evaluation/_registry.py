@@ -122,11 +122,18 @@ def _why_not(attack, target, label_known):
     return None
 
 
-def _build(item, target, *, sensitive, label, seed, n_jobs):
-    """An attack instance aimed at ``target`` with the audit's columns."""
+def _build(item, target, *, sensitive, label, seed, n_jobs, decision=None):
+    """An attack instance aimed at ``target`` with the audit's columns.
+
+    An attack given by name or class whose decisions follow a ``decision`` rule
+    gets the audit's headline metric as its rule (chosen on the attacker's own
+    data); an instance keeps the rule it was given.
+    """
     attack = clone(item) if not inspect.isclass(item) else item()
     params = attack.get_params(deep=False)
     settings = {"target": target, "sensitive": sensitive, "label": label}
+    if decision is not None and "decision" in params and inspect.isclass(item):
+        settings["decision"] = decision
     if "random_state" in params and params["random_state"] is None:
         settings["random_state"] = seed
     if "n_jobs" in params and params["n_jobs"] is None:
