@@ -30,7 +30,7 @@ def test_lira_trains_its_shadows_on_the_workers():
     serial = attack().fit(aux).decision_function(victims)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
         distributed.get_task_stream(client) as stream,
