@@ -1,7 +1,8 @@
 """The attacks an audit runs: found in skinvert.attacks at run time, then fitted.
 
 Every :class:`~skinvert.base.BaseInversion` subclass exported by
-:mod:`skinvert.attacks` is a candidate for a categorical sensitive attribute, every
+:mod:`skinvert.attacks` or :mod:`skinvert.membership` is a candidate for a
+categorical sensitive attribute, every
 :class:`~skinvert.base.BaseContinuousInversion` subclass for a continuous one. What
 an attack declares decides where it runs and with which attacks it is compared:
 
@@ -59,16 +60,21 @@ def threat_model_of(attack):
 
 
 def _known_attacks(kind):
-    from .. import attacks as module
+    """Attack classes of this kind exported by skinvert.attacks and .membership."""
+    from .. import attacks, membership
 
     base = _BASES[kind]
-    return {
-        name: obj
-        for name in getattr(module, "__all__", dir(module))
-        if inspect.isclass(obj := getattr(module, name, None))
-        and issubclass(obj, base)
-        and name not in _REFERENCE_ATTACKS
-    }
+    found = {}
+    for module in (attacks, membership):
+        for name in getattr(module, "__all__", dir(module)):
+            obj = getattr(module, name, None)
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, base)
+                and name not in _REFERENCE_ATTACKS
+            ):
+                found[name] = obj
+    return found
 
 
 def _attack_classes(attacks, kind="categorical"):
