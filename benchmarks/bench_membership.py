@@ -83,8 +83,11 @@ def main():
     order = rng.permutation(args.n_records)
     member = np.zeros(args.n_records, dtype=int)
     member[order[:n_members]] = 1
-    target = RandomForestClassifier(args.n_trees, random_state=args.seed, n_jobs=-1)
+    # one thread per forest: the shadows (clones of the target) run n_jobs at once
+    target = RandomForestClassifier(args.n_trees, random_state=args.seed)
+    start = time.perf_counter()
     target.fit(X[member == 1], y[member == 1])
+    one_fit = time.perf_counter() - start
     view = np.column_stack([X, y])  # the attacker's records and their labels
     print(
         f"{args.n_records} records, {n_members} members; target train accuracy "
@@ -115,6 +118,12 @@ def main():
     scores = lira.fit(view).decision_function(view)
     seconds = time.perf_counter() - start
     rows.append((f"LiRA offline, {args.n_shadows} shadows", scores, seconds))
+    floor = args.n_shadows * one_fit / args.n_jobs
+    print(
+        f"one fit of the target's algorithm: {one_fit:.1f} s; {args.n_shadows} "
+        f"shadows on {args.n_jobs} jobs cannot take less than about {floor:.0f} s; "
+        f"LiRA took {seconds:.0f} s ({seconds / floor:.2f} x)"
+    )
     if args.rmia_shadows:
         start = time.perf_counter()
         rmia = RMIA(
