@@ -229,7 +229,10 @@ class AuditResult:
         ----------
         fmt : {"text", "markdown", "csv", "json"}, default="text"
             Fixed-width text, Markdown tables, one CSV table with a
-            ``population`` column (numbers rounded, intervals included), or JSON.
+            ``population`` column (numbers rounded, intervals included; the
+            membership attacks follow as rows of threat model ``membership``
+            and population ``members and non-members``, their ROC AUC in
+            ``roc_auc``), or JSON.
 
         Returns
         -------
@@ -586,6 +589,20 @@ def _as_csv(result):
             writer.writerow(
                 [population, *(_rounded(row.get(c)) for c in result.columns)]
             )
+    for row in result.membership:  # members against non-members, same records
+        values = {
+            "attack": row.get("attack"),
+            "threat_model": "membership",
+            "advantage": row.get("advantage"),
+            "advantage_low": row.get("advantage_low"),
+            "advantage_high": row.get("advantage_high"),
+            "roc_auc": row.get("auc"),
+            "queries": row.get("n_queries"),
+        }
+        writer.writerow(
+            ["members and non-members"]
+            + [_rounded(values.get(c, "")) for c in result.columns]
+        )
     return out.getvalue().rstrip("\n")
 
 
