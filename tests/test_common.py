@@ -2,6 +2,7 @@
 
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsRegressor
+from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skinvert.attacks import (
@@ -27,6 +28,7 @@ from skinvert.defenses import (
     RoundedConfidences,
     TopKConfidences,
 )
+from skinvert.membership import RMIA, LiRA, LossThresholdAttack, ShadowModelAttack
 from skinvert.reconstruction import InversionModel, MIFace, Surrogate
 from skinvert.utils._testing import StubTarget
 
@@ -38,6 +40,8 @@ from skinvert.utils._testing import StubTarget
 # CombinedNeuronOutput read a fitted linear model or MLP of fixed width:
 # tests/attacks/test_linear.py and test_neurons.py cover them.
 _ = CSMIA
+
+_SHADOW = DecisionTreeClassifier(max_depth=3)
 
 ESTIMATORS = [
     FredriksonInversion(StubTarget(), sensitive=0),
@@ -63,6 +67,12 @@ ESTIMATORS = [
     MIFace(StubTarget(), n_starts=2, max_iter=5, random_state=0),
     InversionModel(StubTarget(), estimator=KNeighborsRegressor(3), random_state=0),
     Surrogate(StubTarget(), max_queries=200, random_state=0),
+    LossThresholdAttack(StubTarget()),
+    ShadowModelAttack(
+        StubTarget(), n_shadows=2, shadow_estimator=_SHADOW, random_state=0
+    ),
+    LiRA(StubTarget(), n_shadows=2, shadow_estimator=_SHADOW, random_state=0),
+    RMIA(StubTarget(), n_shadows=2, shadow_estimator=_SHADOW, random_state=0),
 ]
 
 # An attack's accuracy on sklearn's toy data depends on what the target leaks, and
@@ -110,6 +120,32 @@ EXPECTED_FAILURES["InversionModel"] = dict.fromkeys(
     ),
     _INVERTS_OUTPUTS,
 )
+
+
+# Membership attacks classify membership: y holds 1 (member) / 0 (non-member).
+_MEMBERSHIP_Y = (
+    "y holds membership labels (1 member, 0 non-member); sklearn's toy labels are "
+    "not membership, and the stub target leaks nothing"
+)
+_MEMBERSHIP = dict.fromkeys(
+    (
+        "check_estimators_dtypes",
+        "check_classifier_data_not_an_array",
+        "check_classifiers_classes",
+        "check_classifiers_train",
+        "check_fit2d_1feature",
+    ),
+    _MEMBERSHIP_Y,
+)
+EXPECTED_FAILURES["LossThresholdAttack"] = _MEMBERSHIP
+for _name in ("ShadowModelAttack", "LiRA", "RMIA"):
+    EXPECTED_FAILURES[_name] = {
+        **_MEMBERSHIP,
+        "check_classifiers_one_label": (
+            "shadow-model attacks learn from shadows; y (membership) is optional "
+            "and unused"
+        ),
+    }
 
 
 def expected_failed_checks(estimator):
