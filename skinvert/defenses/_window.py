@@ -46,6 +46,22 @@ def row_fingerprints(cells):
     return total ^ _ROW_SALT, masked
 
 
+def _cells(rows, masked):
+    """Cell hashes back from the fingerprints (``masked = total - cells + salt``).
+
+    ``repeats[c][j]`` counts, per client ``c`` and column ``j``, the sum over
+    the values ``v`` of ``m_v ** 2``, ``m_v`` the client's distinct rows with
+    value ``v``, and ``distinct[c]`` their number ``m``: ``(repeats - m) / 2``
+    pairs of distinct rows share a value, near ``m ** 2 / 2`` when the column
+    is constant over the client's rows (a value-major enumeration), 0 when its
+    values all differ.
+    """
+    total = rows ^ _ROW_SALT
+    salts = splitmix64(np.arange(masked.shape[1], dtype=np.uint64) + _ROW_SALT)
+    with np.errstate(over="ignore"):
+        return (total[:, None] - (masked - salts)) + _VALUE_SALT
+
+
 def _scoped(keys, salt):
     """Mix keys with their scope's salt; 0 is reserved for empty table slots."""
     mixed = splitmix64(keys ^ salt)
@@ -248,37 +264,49 @@ class WindowIndex:
                 del self.n_rows[code], self.n_off[code]
 
     def _apply(self, rows, masked, codes, off, signs):
-        n = rows.shape[0]
+        n, d = rows.shape[0], self.n_columns
         scopes = np.concatenate([np.zeros(n, dtype=np.int64), codes])
         salts = splitmix64(scopes.astype(np.uint64) ^ _SCOPE_SALT)
         signs2 = np.tile(signs, 2)
         first, old, new = self.table.add(_scoped(np.tile(rows, 2), salts), signs2)
         # Rows entering (or leaving) their scope as a distinct row move the
-        # near-twin counts of their left-one-out fingerprints.
+        # near-twin counts of their left-one-out fingerprints and, in a
+        # client's scope, the counts of their values.
         moved = (old == 0) != (new == 0)
         changed, direction = first[moved], np.where(new[moved] > 0, 1, -1)
         if changed.size:
-            keys = _scoped(masked[changed % n], salts[changed][:, None])
-            first, old, new = self.table.add(
-                keys.ravel(), np.repeat(direction, self.n_columns)
+            mine = changed >= n  # rows in their client's scope
+            source = changed % n
+            twin_keys = _scoped(masked[source], salts[changed][:, None])
+            value_keys = _scoped(
+                _cells(rows[source[mine]], masked[source[mine]]),
+                salts[changed[mine]][:, None],
             )
-            crossed = (old >= 2) != (new >= 2)
-            row, column = np.divmod(first[crossed], self.n_columns)
+            first, old, new = self.table.add(
+                np.concatenate([twin_keys.ravel(), value_keys.ravel()]),
+                np.concatenate(
+                    [np.repeat(direction, d), np.repeat(direction[mine], d)]
+                ),
+            )
+            values = first >= twin_keys.size
+            crossed = ~values & ((old >= 2) != (new >= 2))
+            row, column = np.divmod(first[crossed], d)
             self._tally(
                 self.twins,
                 scopes[changed[row]],
                 column,
                 np.where(new[crossed] >= 2, 1, -1),
             )
-            self._count_values(
-                rows,
-                masked,
-                changed[changed >= n],
-                direction[changed >= n],
-                scopes,
-                salts,
-                n,
+            row, column = np.divmod(first[values] - twin_keys.size, d)
+            old, new = old[values].astype(np.int64), new[values].astype(np.int64)
+            who = scopes[changed[mine][row]]
+            self._tally(self.repeats, who, column, new * new - old * old)
+            present, inverse = np.unique(scopes[changed[mine]], return_inverse=True)
+            moved = np.bincount(
+                inverse, weights=direction[mine], minlength=present.size
             )
+            for code, count in zip(present.tolist(), moved):
+                self.distinct[code] += int(count)
         self.n_rows[0] += int(signs.sum())
         self.n_off[0] += int(signs[off].sum())
         present, inverse = np.unique(codes, return_inverse=True)
@@ -287,35 +315,6 @@ class WindowIndex:
         for code, count, n_off in zip(present.tolist(), counts, offs):
             self.n_rows[code] += int(count)
             self.n_off[code] += int(n_off)
-
-    def _count_values(self, rows, masked, changed, direction, scopes, salts, n):
-        """Per client and column, the sum of squared value counts.
-
-        ``repeats[c][j]`` is the sum over the values ``v`` of column ``j`` of
-        ``m_v ** 2``, ``m_v`` the distinct rows of client ``c`` with value
-        ``v``, and ``distinct[c]`` the number ``m`` of distinct rows:
-        ``(repeats - m) / 2`` pairs of distinct rows share a value, near
-        ``m ** 2 / 2`` when the column is constant over the client's rows (a
-        value-major enumeration), 0 when its values are all different.
-        """
-        if changed.size == 0:
-            return
-        present, inverse = np.unique(scopes[changed], return_inverse=True)
-        moved = np.bincount(inverse, weights=direction, minlength=present.size)
-        for code, count in zip(present.tolist(), moved):
-            self.distinct[code] += int(count)
-        source = changed % n
-        total = rows[source] ^ _ROW_SALT
-        salts_j = splitmix64(np.arange(self.n_columns, dtype=np.uint64) + _ROW_SALT)
-        with np.errstate(over="ignore"):
-            cells = (total[:, None] - (masked[source] - salts_j)) + _VALUE_SALT
-        keys = _scoped(cells, salts[changed][:, None])
-        first, old, new = self.table.add(
-            keys.ravel(), np.repeat(direction, self.n_columns)
-        )
-        old, new = old.astype(np.int64), new.astype(np.int64)
-        row, column = np.divmod(first, self.n_columns)
-        self._tally(self.repeats, scopes[changed[row]], column, new * new - old * old)
 
     def _tally(self, twins, scopes, columns, signs):
         if scopes.size == 0:
