@@ -141,13 +141,13 @@ def _ask(target, method, rows, n_classes, completed=True):
     return answers
 
 
-def _bounded_batch(limit, *args):
-    """:func:`_query_batch` in a joblib worker, its OpenMP pool bounded."""
+def _query_batch(limit, *args):
+    """:func:`_answer_batch` in a joblib worker, its OpenMP pool bounded."""
     with worker_threads(limit):
-        return _query_batch(*args)
+        return _answer_batch(*args)
 
 
-def _query_batch(target, method, batch, columns, candidates, n_classes):
+def _answer_batch(target, method, batch, columns, candidates, n_classes):
     """Answers on one batch of victims (``candidates`` already sliced if per-victim)."""
     if candidates is None:
         return _ask(target, method, batch, n_classes, completed=False)
@@ -208,8 +208,7 @@ def _plain_progress(parts, batches, total):
         if done - shown >= step or done == total:
             shown = done
             print(
-                f"Querying the target: {done}/{total} batches "
-                f"({100 * done // total}%)",
+                f"Querying the target: {done}/{total} batches ({100 * done // total}%)",
                 file=sys.stderr,
                 flush=True,
             )
@@ -348,14 +347,12 @@ def _run(fixed, batches, bounds, n, n_jobs, verbose):
     with limit_threads(limit):
         if workers == 1:
             results = (
-                _query_batch(target, method, batch, columns, cands, n_classes)
+                _answer_batch(target, method, batch, columns, cands, n_classes)
                 for batch, cands in batches
             )
         else:  # threads unless parallel_config selects a backend (Dask's included)
-            results = Parallel(
-                n_jobs=n_jobs, prefer="threads", return_as="generator"
-            )(
-                delayed(_bounded_batch)(
+            results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
+                delayed(_query_batch)(
                     limit, target, method, batch, columns, cands, n_classes
                 )
                 for batch, cands in batches

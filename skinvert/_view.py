@@ -23,7 +23,7 @@ from .utils._validation import (
 
 
 def _kind(values):
-    """"numeric", "string" or "mixed": the kind of a few values (error path)."""
+    """The kind of a few values: "numeric", "string" or "mixed" (error path)."""
     values = np.asarray(values)
     if values.dtype.kind in "biuf":
         return "numeric"
@@ -237,6 +237,35 @@ class _AttackerViewMixin:
         pd = import_optional("pandas")
         dtypes = [records.dtypes.iloc[p] for p in self.sensitive_indices_]
         return [d if isinstance(d, pd.CategoricalDtype) else None for d in dtypes]
+
+    def _complete_categories(self, records, y, values):
+        """Fitted CategoricalDtypes completed by the sensitive values of ``fit``.
+
+        ``y`` (a pandas categorical Series) gives its dtype when the column of
+        ``X`` is absent, empty or lists fewer categories; otherwise values of
+        ``y`` missing from the column's categories are appended to them. Returns
+        ``records`` cast to the completed dtypes.
+        """
+        if not is_pandas_dataframe(records) or len(self.sensitive_indices_) != 1:
+            return records
+        pd = import_optional("pandas")
+        dtype = self.sensitive_dtypes_[0]
+        given = getattr(y, "dtype", None)
+        if isinstance(given, pd.CategoricalDtype):
+            column = records.iloc[:, self.sensitive_indices_[0]]
+            if (dtype is None and column.isna().all()) or (
+                dtype is not None and set(dtype.categories) < set(given.categories)
+            ):
+                dtype = given
+        if dtype is not None:
+            missing = set(np.unique(values).tolist()) - set(dtype.categories.tolist())
+            if missing:
+                dtype = pd.CategoricalDtype(
+                    [*dtype.categories.tolist(), *sorted(missing, key=str)],
+                    ordered=dtype.ordered,
+                )
+        self.sensitive_dtypes_ = [dtype]
+        return self._as_fitted_dtypes(records)
 
     def _as_fitted_dtypes(self, records):
         """Sensitive columns cast to the CategoricalDtype seen in ``fit``.

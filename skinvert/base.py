@@ -232,6 +232,7 @@ class BaseInversion(
             self._check_target()
             records, y_known = self._view(X, reset=True)
             s = self._check_sensitive_values(y, records.shape[0])
+            records = self._complete_categories(records, y, s)
             if len(self.sensitive_indices_) == 1:
                 check_not_task_label(self, s, records, y_known)
                 codes = self._single_candidates(s)

@@ -143,19 +143,33 @@ def _every_attack(target):
     return out
 
 
-def _fit_data(n=160):
+def _fit_data(n=160, model=None):
     X, y = _data(n)
     X[:, 1] = np.round(X[:, 1], 1)
-    target = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    if model is None:
+        model = RandomForestClassifier(n_estimators=5, random_state=0)
+    target = model.fit(X, y)
     return X, y, np.column_stack([X, y]), target
 
 
+def _model_for(name):
+    """A target the attack can read: white-box attacks need their model family."""
+    from sklearn.neural_network import MLPClassifier
+
+    if name.startswith("LinearWhiteBox"):
+        return LogisticRegression()
+    if "Neuron" in name:
+        return MLPClassifier(hidden_layer_sizes=(4,), max_iter=50, random_state=0)
+    return RandomForestClassifier(n_estimators=5, random_state=0)
+
+
 @pytest.mark.parametrize("attack", _every_attack(None), ids=lambda a: type(a).__name__)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_failed_fit_leaves_the_previous_state_or_none(attack, monkeypatch):
     from sklearn.base import clone
     from sklearn.exceptions import NotFittedError
 
-    X, _y, view, target = _fit_data()
+    X, _y, view, target = _fit_data(model=_model_for(type(attack).__name__))
     attack = clone(attack).set_params(target=target)
     column = attack.sensitive
     first = (X[:, column] > np.median(X[:, column])).astype(int)
@@ -464,3 +478,26 @@ def test_one_hot_columns_are_inferred_among_valid_combinations():
         CSMIA(target, sensitive=[0, 1, 2], label=6, candidates=valid[1:]).fit(
             view[300:600], X[300:600, :3]
         )
+
+
+def test_categories_completed_by_the_sensitive_values_of_fit():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(1)
+    n = 300
+    dtype = pd.CategoricalDtype(["A", "B", "AB", "O"])
+    blood = pd.Series(pd.Categorical(rng.choice(["A", "B", "AB", "O"], n), dtype=dtype))
+    frame = pd.DataFrame({"blood": blood, "x": rng.normal(size=n)})
+    label = ((blood == "AB").to_numpy() ^ (rng.random(n) < 0.1)).astype(int)
+    target = _DtypeTarget().fit(frame, label)
+    view = frame.assign(label=label)
+    reference = CSMIA(target, sensitive="blood", label="label").fit(view, blood)
+    expected = reference.predict_proba(view)
+    # the aux column absent, or listing fewer categories than y holds
+    fewer = view.assign(blood=pd.Categorical(np.where(blood == "O", "O", "A")))
+    for aux, y in ((view.drop(columns="blood"), blood), (fewer, blood)):
+        attack = CSMIA(target, sensitive="blood", label="label").fit(aux, y)
+        assert attack.sensitive_dtypes_ == [dtype]
+        np.testing.assert_allclose(attack.predict_proba(view), expected)
+    plain = CSMIA(target, sensitive="blood", label="label")
+    plain.fit(fewer, blood.astype(str))  # y as strings: categories appended
+    assert set(plain.sensitive_dtypes_[0].categories) == {"A", "B", "AB", "O"}

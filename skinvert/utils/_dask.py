@@ -65,7 +65,8 @@ def _value_dtype(attack):
 # ------------------------------------------------------------------ DataFrames
 def _records_meta(attack, X):
     """Empty pandas frame of the victims' records in the target's layout."""
-    meta = attack._insert_absent(X._meta)  # a sensitive column may be left out
+    # a sensitive column may be left out
+    meta = attack._insert_absent(X._meta, reset=False)
     if attack.label_index_ is not None:
         meta = meta.drop(columns=meta.columns[attack.label_index_])
     return meta

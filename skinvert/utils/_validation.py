@@ -28,8 +28,10 @@ def close_matches(name, candidates):
 
 def _is_polars_like(X):
     module = type(X).__module__.split(".")[0]
-    return module != "pandas" and hasattr(X, "columns") and (
-        hasattr(X, "to_pandas") or hasattr(X, "__dataframe__")
+    return (
+        module != "pandas"
+        and hasattr(X, "columns")
+        and (hasattr(X, "to_pandas") or hasattr(X, "__dataframe__"))
     )
 
 
