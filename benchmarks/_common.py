@@ -8,8 +8,12 @@ ratio of the medians is what is reported.
 """
 
 import argparse
+import contextlib
+import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -32,7 +36,9 @@ TARGETS = {
     ),
     "lr": ("LogisticRegression", lambda seed: LogisticRegression(max_iter=1000)),
 }
-GOALS = {"rf": 1.2, "hgb": 1.2, "lr": 2.0}
+GOALS = {"rf": 1.2, "hgb": 1.2, "lr": 1.5}
+# attacks: time <= ATTACK_GOAL x (query limit + one prediction of the attack's model)
+ATTACK_GOAL = 1.5
 
 
 def make_problem(n, k, *, n_train=N_TRAIN, n_features=N_FEATURES, seed=0):
@@ -63,30 +69,38 @@ def completed_rows(X, k, column=0):
 MIN_SAMPLE_SECONDS = 0.25
 
 
-def timed(func):
+def timed(func, cpu=None):
     """Seconds per call of ``func``.
 
     A call shorter than ``MIN_SAMPLE_SECONDS`` is repeated until the sample lasts
     that long and the mean per call is returned (as :mod:`timeit` does), so that
-    millisecond timings are not dominated by scheduler noise.
+    millisecond timings are not dominated by scheduler noise. If ``cpu`` is a
+    list, the process CPU seconds per call (every thread) are appended to it.
     """
-    calls, start = 0, time.perf_counter()
+    calls, start, start_cpu = 0, time.perf_counter(), time.process_time()
     while True:
         func()
         calls += 1
         elapsed = time.perf_counter() - start
         if elapsed >= MIN_SAMPLE_SECONDS:
+            if cpu is not None:
+                cpu.append((time.process_time() - start_cpu) / calls)
             return elapsed / calls
 
 
 def interleaved(funcs, repeats):
-    """Run each function ``repeats`` times, alternating; return the times."""
+    """Run each function ``repeats`` times, alternating; return the times.
+
+    ``times[name]`` holds the wall seconds per call of each repetition and
+    ``times[name + " cpu"]`` the process CPU seconds (all threads).
+    """
     times = {name: [] for name in funcs}
+    times.update({f"{name} cpu": [] for name in funcs})
     names = list(funcs)
     for r in range(repeats):
         order = names if r % 2 == 0 else names[::-1]
         for name in order:
-            times[name].append(timed(funcs[name]))
+            times[name].append(timed(funcs[name], times[f"{name} cpu"]))
     return times
 
 
@@ -102,12 +116,86 @@ def base_parser(description, *, n=100_000):
     parser.add_argument(
         "--targets", default="rf,hgb,lr", help="comma-separated subset of rf,hgb,lr"
     )
+    add_environment_options(parser)
     return parser
 
 
-def machine():
-    import os
+# The environments a benchmark is run in: the user's default (no thread variable
+# set: OpenMP and BLAS take every core) and OMP_NUM_THREADS=1, each on an otherwise
+# idle machine and next to one competing single-threaded process.
+ENVIRONMENTS = {
+    "default": {},
+    "omp1": {"OMP_NUM_THREADS": "1"},
+}
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+)
 
+
+def add_environment_options(parser):
+    parser.add_argument(
+        "--compete",
+        action="store_true",
+        help="run next to one competing single-threaded busy process",
+    )
+    parser.add_argument(
+        "--matrix",
+        action="store_true",
+        help="run this benchmark in every environment (default threads and "
+        "OMP_NUM_THREADS=1, idle and with one competing process), one child "
+        "process each",
+    )
+
+
+def environment_label(compete):
+    threads = os.environ.get("OMP_NUM_THREADS")
+    env = "default threads" if threads is None else f"OMP_NUM_THREADS={threads}"
+    return f"{env}, {'one competing process' if compete else 'no competing process'}"
+
+
+@contextlib.contextmanager
+def competing(enabled=True):
+    """One single-threaded busy loop in another process while the block runs."""
+    if not enabled:
+        yield None
+        return
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def run_matrix(script, argv):
+    """Run ``script`` with ``argv`` once per environment; return the worst code."""
+    argv = [a for a in argv if a not in ("--matrix", "--compete")]
+    worst = 0
+    for name, extra in ENVIRONMENTS.items():
+        env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+        env.update(extra)
+        for compete in (False, True):
+            flags = ["--compete"] if compete else []
+            title = f"{name}{' + competing process' if compete else ''}"
+            print(f"\n### {title}", flush=True)
+            code = subprocess.call([sys.executable, script, *argv, *flags], env=env)
+            worst = max(worst, code)
+    return worst
+
+
+def load():
+    """The 1-minute load average (the machine is shared)."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "?"
+
+
+def machine():
     import joblib
     import sklearn
 
