@@ -46,7 +46,7 @@ from skinvert.datasets import load_affairs, make_sensitive_classification
 from skinvert.defenses import QueryCounter, QueryMonitor
 from skinvert.defenses._base import cell_hashes
 from skinvert.defenses._traffic import StreamState
-from skinvert.evaluation._privacy_utility import format_rows
+from skinvert.evaluation import format_rows
 from skinvert.reconstruction import MIFace, Surrogate
 
 ATTACKS = [
