@@ -11,7 +11,15 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 from ..utils._optional import is_pandas_dataframe
 from ..utils._sklearn import Interval
 from ._base import cell_hashes
-from ._traffic import Profile, StreamState, numeric_values, off_rate
+from ._traffic import (
+    Profile,
+    StreamState,
+    envelope_limit,
+    numeric_values,
+    off_rate,
+    pairs,
+    running_max,
+)
 from ._window import WindowIndex, row_fingerprints
 
 QueryAlert = namedtuple(
@@ -38,35 +46,6 @@ client (or of every client) in the window.
 """
 
 _FIT_CLIENTS = 32
-
-
-def _pairs(index, code):
-    """Pairs of a client's distinct rows that share each column's value."""
-    return (index.repeats[code] - index.distinct[code]) // 2
-
-
-def _running_max(sizes, values):
-    """Points sorted by size, with the running maximum of their values."""
-    order = np.argsort(sizes, kind="stable")
-    values = np.maximum.accumulate(np.array(values)[order], axis=0)
-    return np.asarray(sizes, dtype=np.int64)[order], values.astype(float)
-
-
-def _limit(n_rows, sizes, envelope, margin, min_count, spread=0.0):
-    """``(1 + margin + spread / sqrt(n)) * e + 3 * sqrt(e) + min_count``, ``e``
-    the envelope at ``n`` rows (quadratic between and beyond the fitted points,
-    and below the first)."""
-    n = np.asarray(n_rows, dtype=float)
-    i = np.searchsorted(sizes, n, side="right") - 1
-    below = np.maximum(i, 0)
-    scale = (n / np.maximum(sizes[below], 1)) ** 2
-    base = envelope[below] * scale[..., None]
-    above = np.minimum(i + 1, sizes.size - 1)
-    base = np.where(
-        (i + 1 < sizes.size)[..., None], np.minimum(base, envelope[above]), base
-    )
-    relative = 1.0 + margin + spread / np.sqrt(np.maximum(n, 1.0))
-    return relative[..., None] * base + 3.0 * np.sqrt(base) + min_count
 
 
 class QueryMonitor(BaseEstimator):
@@ -306,11 +285,11 @@ class QueryMonitor(BaseEstimator):
                 if code in index.n_rows:
                     client_sizes.append(index.n_rows[code])
                     groups.append(index.twins[code].copy())
-                    repeats.append(_pairs(index, code))
+                    repeats.append(pairs(index, code))
             sizes.append(index.size)
             everyone.append(index.twins[0].copy())
-        twins = _running_max(client_sizes + sizes, groups + everyone)
-        return twins, _running_max(client_sizes, repeats)
+        twins = running_max(client_sizes + sizes, groups + everyone)
+        return twins, running_max(client_sizes, repeats)
 
     def _twin_limit(self, n_rows):
         """Near-twin groups per column flagged above, for ``n_rows`` in the window.
@@ -318,7 +297,7 @@ class QueryMonitor(BaseEstimator):
         ``n_rows`` is an int (returns shape (n_columns,)) or an array of ints
         (returns shape (len(n_rows), n_columns)).
         """
-        return _limit(
+        return envelope_limit(
             n_rows, self.envelope_rows_, self.envelope_, self.margin, self.min_count
         )
 
@@ -331,7 +310,7 @@ class QueryMonitor(BaseEstimator):
         """
         n = np.asarray(n_rows, dtype=float)
         sizes, envelope = self.repeat_rows_, self.repeat_envelope_
-        limit = _limit(n, sizes, envelope, self.margin, 0.0, spread=2.0)
+        limit = envelope_limit(n, sizes, envelope, self.margin, 0.0, spread=2.0)
         return limit + self.min_count * np.sqrt(n)[..., None]
 
     def _off_limit(self, n_rows):
@@ -345,7 +324,7 @@ class QueryMonitor(BaseEstimator):
         n_rows = np.array([index.n_rows[code] for code in codes])
         d = self.n_features_in_
         twins = np.array([index.twins[code] for code in codes]).reshape(-1, d)
-        repeats = np.array([_pairs(index, code) for code in codes]).reshape(-1, d)
+        repeats = np.array([pairs(index, code) for code in codes]).reshape(-1, d)
         columnwise = [
             ("near-twins", twins, self._twin_limit(n_rows)),
             ("repeated-values", repeats, self._repeat_limit(n_rows)),

@@ -108,6 +108,35 @@ def off_rate(values, cells, max_categories):
     return max(rates)
 
 
+def pairs(index, code):
+    """Pairs of a client's distinct rows that share each column's value."""
+    return (index.repeats[code] - index.distinct[code]) // 2
+
+
+def running_max(sizes, values):
+    """Points sorted by size, with the running maximum of their values."""
+    order = np.argsort(sizes, kind="stable")
+    values = np.maximum.accumulate(np.array(values)[order], axis=0)
+    return np.asarray(sizes, dtype=np.int64)[order], values.astype(float)
+
+
+def envelope_limit(n_rows, sizes, envelope, margin, min_count, spread=0.0):
+    """``(1 + margin + spread / sqrt(n)) * e + 3 * sqrt(e) + min_count``, ``e``
+    the envelope at ``n`` rows (quadratic between and beyond the fitted points,
+    and below the first)."""
+    n = np.asarray(n_rows, dtype=float)
+    i = np.searchsorted(sizes, n, side="right") - 1
+    below = np.maximum(i, 0)
+    scale = (n / np.maximum(sizes[below], 1)) ** 2
+    base = envelope[below] * scale[..., None]
+    above = np.minimum(i + 1, sizes.size - 1)
+    base = np.where(
+        (i + 1 < sizes.size)[..., None], np.minimum(base, envelope[above]), base
+    )
+    relative = 1.0 + margin + spread / np.sqrt(np.maximum(n, 1.0))
+    return relative[..., None] * base + 3.0 * np.sqrt(base) + min_count
+
+
 class StreamState:
     """A monitored stream: window index, checks, alerts, flagged clients.
 
