@@ -33,6 +33,7 @@ from ._view import _AttackerViewMixin
 from .utils._dask import dask_aware
 from .utils._optional import is_pandas_dataframe
 from .utils._sklearn import HasMethods, Interval
+from .utils._validation import numbers_of_object
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -328,7 +329,8 @@ class BaseInversion(
         score : float
         """
         check_is_fitted(self)
-        if len(self.sensitive_indices_) == 1:
+        if len(self.sensitive_indices_) == 1:  # numbers in an object array: numbers
+            y = numbers_of_object(y) if not hasattr(y, "iloc") else y
             return super().score(X, y, sample_weight=sample_weight)
         predicted = self.predict(X)
         columns = self._check_sensitive_values(y, predicted.shape[0])

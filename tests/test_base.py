@@ -362,6 +362,9 @@ def test_object_arrays_of_numbers_are_categories():
     attack = FredriksonInversion(target, sensitive=0, label=4)
     attack.fit(objects[:150], objects[:150, 0])
     np.testing.assert_allclose(attack.predict_proba(objects[150:]), expected)
+    assert attack.score(objects[150:], objects[150:, 0]) == numbers.score(
+        view[150:], X[150:, 0]
+    )
     baseline = ImputationBaseline(sensitive=0, label=4, random_state=0)
     assert baseline.fit(objects[:150], objects[:150, 0]).score(
         objects[150:], X[150:, 0]

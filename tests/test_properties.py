@@ -11,6 +11,7 @@ from sklearn.neural_network import MLPClassifier
 
 import skinvert.attacks
 from skinvert.utils._testing import StubTarget
+from skinvert.utils._validation import numbers_of_object
 
 pd = pytest.importorskip("pandas")
 
@@ -147,6 +148,8 @@ def _check_categorical(name, table, target):
     predicted = attack.predict(X)
     assert set(predicted.tolist()) <= set(attack.classes_.tolist())
     assert set(np.asarray(y).tolist()) <= set(attack.classes_.tolist())
+    truth = numbers_of_object(np.asarray(y))
+    assert attack.score(X, y) == pytest.approx(np.mean(predicted == truth))
     one = X.iloc[[0]] if hasattr(X, "columns") else X[:1]
     np.testing.assert_allclose(attack.predict_proba(one), proba[:1])  # single row
     assert attack.transform(X).shape == (len(X), X.shape[1] - 1)

@@ -19,22 +19,13 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 
 from ..utils._sklearn import Options, validate_params
+from ..utils._validation import numbers_of_object
 
 # ----------------------------------------------------------------------------- inputs
 
 
-def _numbers_of_object(y):
-    """An object array holding only numbers as a numeric array (else as is)."""
-    if y.dtype != object or y.size == 0:
-        return y
-    kinds = set(np.frompyfunc(type, 1, 1)(y).tolist())
-    if all(issubclass(k, (int, float, np.number)) for k in kinds):
-        return np.asarray(y.tolist())
-    return y
-
-
 def _as_1d(y, name):
-    y = _numbers_of_object(np.asarray(y))
+    y = numbers_of_object(np.asarray(y))
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:

@@ -10,6 +10,25 @@ from sklearn.utils.validation import check_is_fitted
 from ._optional import import_optional, is_pandas_dataframe
 
 
+def numbers_of_object(values):
+    """An object array holding only numbers as a numeric array (else as is).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinvert.utils._validation import numbers_of_object
+    >>> numbers_of_object(np.array([1, 2.5], dtype=object)).dtype
+    dtype('float64')
+    """
+    values = np.asarray(values)
+    if values.dtype != object or values.size == 0:
+        return values
+    kinds = set(np.frompyfunc(type, 1, 1)(values).tolist())
+    if all(issubclass(k, (int, float, np.number)) for k in kinds):
+        return np.asarray(values.tolist())
+    return values
+
+
 def close_matches(name, candidates):
     """`` (did you mean 'a' or 'b'?)`` for names close to ``name``, or ``""``.
 
