@@ -11,108 +11,14 @@ stderr.
 """
 
 import argparse
-import csv
-import io
-import math
 import sys
 import time
 
+from ._cli_defenses import _DEFENSE_HELP, _defense_settings, _Trained
+from ._cli_output import _leak_of, _report, _write_extras
 from .evaluation import (
     DEFAULT_MAX_VICTIMS,
     MODELS,
-    make_target,
-)
-
-
-def _number(text, kind, option, low, high=None):
-    """``text`` as a ``kind`` in [low, high], or a ValueError naming the option."""
-    try:
-        value = kind(text)
-    except (TypeError, ValueError):
-        value = None
-    if (
-        value is None
-        or not math.isfinite(value)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        bounds = f"{low} to {high}" if high is not None else f"at least {low}"
-        what = "an integer" if kind is int else "a number"
-        raise ValueError(
-            f"--defense {option}:VALUE needs {what} {bounds}, got {text!r}"
-        )
-    return value
-
-
-def _output_defense(name, class_name, parameter=None, bounds=None, **fixed):
-    """``make(target[, value])``: the defense ``class_name`` around the frozen target.
-
-    ``parameter`` takes the value after the colon, converted and checked against
-    ``bounds`` = (type, low, high, default text).
-    """
-
-    def make(target, *value):
-        from sklearn.frozen import FrozenEstimator
-
-        from . import defenses
-
-        params = dict(fixed)
-        if parameter is not None:
-            kind, low, high, default = bounds
-            text = value[0] if value else default
-            params[parameter] = _number(text, kind, name, low, high)
-        elif value:
-            raise ValueError(f"--defense {name} takes no value, got {value[0]!r}")
-        return getattr(defenses, class_name)(FrozenEstimator(target), **params)
-
-    return make
-
-
-def _private_model(X, epsilon="1"):
-    """A differentially private logistic regression in the target's place.
-
-    One-hot encoded categories and standardised numbers, as for the
-    ``logistic_regression`` target; the norm bound is the training records'
-    largest norm (:class:`~skinvert.defenses.DPLogisticRegression` warns that a
-    bound read from the data weakens the guarantee).
-    """
-    from .defenses import DPLogisticRegression
-
-    text, epsilon = epsilon, _number(epsilon, float, "dp", 0.0)
-    if epsilon == 0:
-        raise ValueError(f"--defense dp:VALUE needs an epsilon above 0, got {text!r}")
-    model = DPLogisticRegression(epsilon=epsilon, random_state=0)
-    if X is None:  # a dry run: the value is checked
-        return model
-    pipeline = make_target("logistic_regression", X)
-    pipeline.steps[-1] = ("dplogisticregression", model)
-    return pipeline
-
-
-# Countermeasures ``--defense NAME[:VALUE]`` applies to the trained target before
-# the attacks run: name -> callable(fitted_target[, value]) returning the model the
-# attacker queries (``value`` is the text after the colon).
-DEFENSES = {
-    "round": _output_defense(
-        "round", "RoundedConfidences", "decimals", (int, 0, 12, "2")
-    ),
-    "topk": _output_defense("topk", "TopKConfidences", "k", (int, 1, None, "1")),
-    "label": _output_defense("label", "LabelOnly"),
-    "noise": _output_defense(
-        "noise", "NoisyConfidences", "scale", (float, 0.0, None, "0.1"), random_state=0
-    ),
-}
-# Countermeasures that train another model on the same members in the target's
-# place: name -> callable(records[, value]) returning the unfitted model.
-TRAINED_DEFENSES = {"dp": _private_model}
-_DEFENSE_HELP = (
-    "countermeasure applied to the trained target before the attacks: "
-    "round[:DECIMALS] (default 2), topk[:K] (default 1), label (label only), "
-    "noise[:SCALE] (noise on the log-confidences, default 0.1), or trained in its "
-    "place: dp[:EPSILON] (differentially private logistic regression, default 1); "
-    "none; repeat the option or separate settings by commas. Each setting is "
-    "audited on the same records as the undefended target, and a privacy-utility "
-    "table follows."
 )
 
 _AFFAIRS = {"sensitive": "affair", "label": "happy"}
@@ -303,46 +209,6 @@ def build_parser():
     return parser
 
 
-def _defense_settings(text):
-    """``round:1,label`` as ``[(spec, wrapper or None), ...]`` (argparse type)."""
-    settings = []
-    for spec in (part.strip() for part in text.split(",")):
-        name, _, value = spec.partition(":")
-        if name == "none" and not value:
-            settings.append(("none", None))
-            continue
-        registry = {**DEFENSES, **TRAINED_DEFENSES}
-        if name not in registry:
-            known = ", ".join([*sorted(registry), "none"])
-            raise argparse.ArgumentTypeError(
-                f"unknown defense {spec!r}; known: {known}"
-            )
-        args = (value,) if value else ()
-        try:  # a dry run checks the value now, not after training the target
-            registry[name](None, *args)
-        except (TypeError, ValueError) as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-        if name in TRAINED_DEFENSES:
-            settings.append((spec, _Trained(name, args)))
-        else:
-            settings.append((spec, _wrapper(name, args)))
-    return settings
-
-
-def _wrapper(name, args):
-    return lambda target: DEFENSES[name](target, *args)
-
-
-class _Trained:
-    """A trained defense, built once the records are known."""
-
-    def __init__(self, name, args):
-        self.name, self.args = name, args
-
-    def build(self, X):
-        return TRAINED_DEFENSES[self.name](X, *self.args)
-
-
 def _affairs_table():
     from .datasets import load_affairs
 
@@ -521,131 +387,6 @@ def _run_audit(args):
         )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
-
-
-_SUMMARY = (
-    "defense",
-    "accuracy",
-    "train_accuracy",
-    "reference:members",
-    "reference:non-members",
-    "best:members",
-    "best:non-members",
-)
-
-
-def _report(outcome, fmt):
-    """The audit, or each defense setting's audit and the privacy-utility table."""
-    if not isinstance(outcome, tuple):
-        return outcome.format_table(fmt)
-    from .evaluation._privacy_utility import _records as table_records
-    from .evaluation._privacy_utility import format_rows
-
-    table, audits = outcome
-    if fmt == "json":
-        import json
-
-        return json.dumps(
-            {
-                "privacy_utility": [
-                    {k: _json_value(v) for k, v in row.items()}
-                    for row in table_records(table)
-                ],
-                "audits": {name: r.to_dict() for name, r in audits.items()},
-            },
-            indent=2,
-            allow_nan=False,
-        )
-    if fmt == "csv":  # every audit row, after its setting and the target's utility
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        first = next(iter(audits.values()))
-        writer.writerow(["defense", "target_accuracy", "population", *first.columns])
-        for name, result in audits.items():
-            for line in result.format_table("csv").splitlines()[1:]:
-                writer.writerow(
-                    [
-                        name,
-                        round(result.target_test_accuracy, 4),
-                        *next(csv.reader([line])),
-                    ]
-                )
-        return out.getvalue().rstrip("\n")
-    parts = []
-    for name, result in audits.items():
-        title = (
-            f"## defense: {name}" if fmt == "markdown" else f"=== defense: {name} ==="
-        )
-        parts += [title, "", result.format_table(fmt), ""]
-    summary = [{key: row[key] for key in _SUMMARY} for row in table_records(table)]
-    parts += [
-        "## privacy-utility" if fmt == "markdown" else "=== privacy-utility ===",
-        "",
-        "accuracy: the target's on held-out records (utility); best: the largest "
-        "advantage of any attack over the reference (privacy, lower is better); "
-        "reference: the model-free reference's score on the headline metric.",
-        "",
-        format_rows(summary, fmt),
-    ]
-    return "\n".join(parts)
-
-
-def _json_value(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
-def _leak_of(outcome):
-    """The object whose leak the gate reads (the undefended audit with defenses)."""
-    if isinstance(outcome, tuple):
-        return outcome[1]["none"]
-    return outcome
-
-
-def _write_extras(outcome, args):
-    main = _leak_of(outcome)
-    if args.report:
-        extra = ()
-        if isinstance(outcome, tuple):
-            from .metrics import PrivacyUtilityDisplay
-
-            table = outcome[0]
-            extra = (
-                (
-                    "privacy-utility",
-                    "Utility against the best attack's advantage, per defense setting.",
-                    lambda ax: PrivacyUtilityDisplay(
-                        table.to_dict("records")
-                        if hasattr(table, "to_dict")
-                        else list(table)
-                    ).plot(ax=ax),
-                ),
-            )
-            from .evaluation._html import audit_html
-
-            with open(args.report, "w", encoding="utf-8") as handle:
-                handle.write(audit_html(main, extra_figures=extra))
-        else:
-            main.to_html(args.report)
-    if args.per_record:
-        results = getattr(main, "results", None) or {main.sensitive: main}
-        with open(args.per_record, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            columns = [
-                "sensitive",
-                "record",
-                "population",
-                "threat_model",
-                "attack",
-                "attack_score",
-                "reference_score",
-                "margin",
-            ]
-            writer.writerow(columns)
-            for column, result in results.items():
-                for row in result.per_record:
-                    writer.writerow([column, *(row[c] for c in columns[1:])])
 
 
 def main(argv=None):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import skinvert
-from skinvert import cli
+from skinvert import _cli_defenses
 from skinvert.cli import main
 from skinvert.datasets import make_sensitive_classification
 from skinvert.defenses import PrivacyLeakWarning
@@ -124,7 +124,7 @@ def test_python_m_skinvert_version(monkeypatch, capsys):
 def test_defense_hook(table_csv, capsys, monkeypatch):
     from sklearn.frozen import FrozenEstimator
 
-    monkeypatch.setattr(cli, "DEFENSES", {"freeze": FrozenEstimator})
+    monkeypatch.setattr(_cli_defenses, "DEFENSES", {"freeze": FrozenEstimator})
     args = ["audit", "--data", str(table_csv), "--sensitive", "religion"]
     args += ["--label", "outcome", "--defense", "freeze"]
     args += ["--model", "decision_tree", *FAST]

@@ -15,9 +15,11 @@ from ._audit import DEFAULT_MAX_VICTIMS, audit
 from ._columns import VulnerabilityMap, audit_columns
 from ._detection import monitor_detection
 from ._intake import IntakeError, load_model
-from ._privacy_utility import make_privacy_scorer, privacy_utility
+from ._privacy_utility import privacy_utility
 from ._report import COLUMNS, POPULATIONS, SCHEMA_VERSION, AuditResult
+from ._scorer import make_privacy_scorer
 from ._settings import THREAT_MODELS, AuditSettings
+from ._tables import format_rows
 from ._targets import MODELS, make_target
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "VulnerabilityMap",
     "audit",
     "audit_columns",
+    "format_rows",
     "load_model",
     "make_privacy_scorer",
     "make_target",

@@ -8,7 +8,6 @@ each on members and non-members, grouped by threat model, against the strongest
 model-free reference chosen on the auxiliary data.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,6 +24,7 @@ from ..utils._sklearn import (
     validate_params,
 )
 from ._data import attacker_view, check_data, hide, split, take
+from ._extras import group_values, membership_rows, per_record_rows, roc_curves
 from ._progress import progress
 from ._reference import choose_reference
 from ._registry import fit_attacks
@@ -35,50 +35,17 @@ from ._scoring import (
     evaluate,
     memorisation_gaps,
 )
-from ._settings import AuditSettings, seed_of
+from ._settings import (
+    SPLIT_CONSTRAINTS,
+    AuditSettings,
+    check_split,
+    kind_of,
+    seed_of,
+)
 from ._subgroups import subgroup_rows
-from ._targets import MODELS, describe, make_target
+from ._targets import describe, make_target
 
 DEFAULT_MAX_VICTIMS = 1000
-
-# The parameters of the audit that privacy_utility shares, and their checks.
-SPLIT_CONSTRAINTS = {
-    "X": ["array-like"],
-    "y": ["array-like"],
-    "sensitive": [str, Integral],
-    "target": [HasMethods(["predict"]), None],
-    "members": ["array-like", None],
-    "model": [StrOptions(set(MODELS)), HasMethods(["fit", "predict"])],
-    "attacks": [list, tuple, None],
-    "label_known": ["boolean"],
-    "member_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "aux_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "max_victims": [Interval(Integral, 1, None, closed="left")],
-    "random_state": ["random_state"],
-    "n_jobs": [Integral, None],
-    "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
-}
-
-
-def check_split(target, members, member_fraction, aux_fraction, n_jobs):
-    """Raise what the constraints cannot say about these parameters together."""
-    if member_fraction + aux_fraction >= 1:
-        raise ValueError(
-            f"member_fraction={member_fraction} and aux_fraction={aux_fraction} sum "
-            "to 1 or more, which leaves no non-members; lower them (e.g. 0.5, 0.25)."
-        )
-    if n_jobs == 0:
-        raise ValueError(
-            "n_jobs=0 means no worker; pass None or 1 (one job), a positive count, "
-            "or -1 (every core)."
-        )
-    if target is not None and members is None:
-        raise ValueError(
-            "target is a fitted model: pass members= (a boolean mask, or the "
-            "positions, of the records of X it was trained on) so that the audit "
-            "can tell its members from non-members."
-        )
-
 
 @validate_params(
     {
@@ -277,25 +244,6 @@ def run_audit(X, y, *, target, members, aux, settings):
         return _run(X, y, target, members, aux, settings)
 
 
-def kind_of(s, settings):
-    """``"categorical"`` or ``"continuous"`` for the sensitive values ``s``."""
-    if settings.kind != "auto":
-        return settings.kind
-    values = np.asarray(s)
-    if values.dtype.kind not in "biuf":
-        try:
-            values = values.astype(float)
-        except (TypeError, ValueError):
-            return "categorical"
-    if values.dtype.kind == "b":
-        return "categorical"
-    return (
-        "continuous"
-        if len(np.unique(values)) > settings.max_categories
-        else "categorical"
-    )
-
-
 def _positive_value(classes, prior):
     """The value PPV@k looks for: 1/True for 0/1 attributes, else the rarer one."""
     if len(classes) != 2:
@@ -473,10 +421,10 @@ def _run(X, y, target, members, aux, settings):
             }
             for model, row in best.items()
         }
-        per_record += _per_record(population, best, answers, reference_answers)
-        roc += _roc_curves(population, best, answers, positive, s[aux])
+        per_record += per_record_rows(population, best, answers, reference_answers)
+        roc += roc_curves(population, best, answers, positive, s[aux])
         if settings.by is not None:
-            groups = _group_values(X, y, label_name, settings.by, victims)
+            groups = group_values(X, y, label_name, settings.by, victims)
             subgroups += subgroup_rows(
                 population,
                 groups,
@@ -490,10 +438,10 @@ def _run(X, y, target, members, aux, settings):
     gaps = memorisation_gaps(
         populations["members"], populations["non-members"], rows, settings.confidence
     )
-    membership_rows = []
+    membership = []
     if settings.membership:
         bar.step("membership inference")
-        membership_rows, note = _membership(
+        membership, note = membership_rows(
             target, X, y, members, non_members, aux, n_victims, settings
         )
         notes += [note] if note else []
@@ -516,7 +464,7 @@ def _run(X, y, target, members, aux, settings):
         gaps=gaps,
         per_record=per_record,
         subgroups=subgroups,
-        membership=membership_rows,
+        membership=membership,
         roc=roc,
         positive=positive.item() if hasattr(positive, "item") else positive,
         ppv_k=settings.ppv_k,
@@ -525,143 +473,3 @@ def _run(X, y, target, members, aux, settings):
         inputs=dict(settings.inputs),
         notes=notes,
     )
-
-
-def _per_record(population, best, answers, references):
-    """One row per victim and threat model: the best attack's hold on the truth."""
-    metric = "balanced_accuracy" if population.kind == "categorical" else "mae"
-    reference = references[metric]
-    out = []
-    for model, row in best.items():
-        attack_score, reference_score, margin = population.record_risk(
-            answers[row["attack"]], reference
-        )
-        for i, record in enumerate(population.positions.tolist()):
-            out.append(
-                {
-                    "record": int(record),
-                    "population": population.name,
-                    "threat_model": model,
-                    "attack": row["attack"],
-                    "attack_score": float(attack_score[i]),
-                    "reference_score": float(reference_score[i]),
-                    "margin": float(margin[i]),
-                }
-            )
-    return out
-
-
-def _roc_curves(population, best, answers, positive, s_aux):
-    """ROC curves (``positive``, or the rarest value, against the rest)."""
-    from sklearn.metrics import auc, roc_curve
-
-    if population.kind != "categorical":
-        return []
-    if positive is None:
-        values, counts = np.unique(s_aux.astype(object), return_counts=True)
-        positive = values[np.argmin(counts)]
-    is_positive = population.s == positive
-    if is_positive.all() or not is_positive.any():
-        return []
-    curves = []
-    for model, row in best.items():
-        attack = answers[row["attack"]]
-        classes = list(np.asarray(attack.attack.classes_, dtype=object).tolist())
-        if positive not in classes:
-            continue
-        fpr, tpr, _ = roc_curve(is_positive, attack.proba[:, classes.index(positive)])
-        keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), 200)).astype(int))
-        curves.append(
-            {
-                "population": population.name,
-                "threat_model": model,
-                "attack": row["attack"],
-                "positive": positive.item() if hasattr(positive, "item") else positive,
-                "fpr": fpr[keep].tolist(),
-                "tpr": tpr[keep].tolist(),
-                "auc": float(auc(fpr, tpr)),
-            }
-        )
-    return curves
-
-
-def _group_values(X, y, label_name, by, victims):
-    """Each victim's group in the column ``by`` (of ``X``, or the label's name)."""
-    from ..utils._validation import resolve_column
-    from ._data import column_values
-
-    if label_name is not None and by == label_name:
-        return np.asarray(y)[victims].astype(object)
-    position = resolve_column(by, X, param="by")
-    values = column_values(X, position)
-    if _is_many_numbers(values):  # numbers with many values: quintiles
-        numbers = values.astype(float)
-        edges = np.unique(np.nanquantile(numbers, np.linspace(0, 1, 6)))
-        bins = np.clip(
-            np.searchsorted(edges, numbers, side="right") - 1, 0, len(edges) - 2
-        )
-        names = np.array(
-            [f"[{edges[i]:.4g}, {edges[i + 1]:.4g}]" for i in range(len(edges) - 1)],
-            dtype=object,
-        )
-        return names[bins[victims]]
-    return values[victims].astype(object)
-
-
-def _is_many_numbers(values, limit=20):
-    try:
-        numbers = np.asarray(values).astype(float)
-    except (TypeError, ValueError):
-        return False
-    return len(np.unique(numbers[np.isfinite(numbers)])) > limit
-
-
-def _membership(target, X, y, members, non_members, aux, n_victims, settings):
-    """Membership leakage rows on the same records, or a note saying why not."""
-    try:
-        from ..membership import membership_leakage
-    except ImportError:
-        return [], None
-    if not hasattr(target, "predict_proba"):
-        return [], "membership inference skipped: the target gives no confidences."
-    rng = np.random.RandomState(settings.seed + 1)
-    picked = {
-        name: np.sort(rng.choice(rows, min(n_victims, len(rows)), replace=False))
-        for name, rows in [("members", members), ("non-members", non_members)]
-    }
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            found = membership_leakage(
-                target,
-                take(X, picked["members"]),
-                y[picked["members"]],
-                take(X, picked["non-members"]),
-                y[picked["non-members"]],
-                take(X, aux),
-                y[aux],
-                random_state=settings.seed,
-            )
-    except Exception as exc:  # reported; the attribute audit stands
-        return [], f"membership inference failed: {type(exc).__name__}: {exc}"
-    return _membership_rows(found), None
-
-
-def _membership_rows(found):
-    """One JSON-ready row per membership attack (per-record scores left out)."""
-    entries = found.values() if isinstance(found, dict) else found
-    rows = []
-    for entry in entries:
-        row = entry if isinstance(entry, dict) else vars(entry)
-        rows.append(
-            {k: _plain(v) for k, v in row.items() if not isinstance(v, np.ndarray)}
-        )
-    return rows
-
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple) and hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    return value

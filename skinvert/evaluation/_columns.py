@@ -15,11 +15,12 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from ..utils._optional import import_optional, is_pandas_dataframe
-from ._audit import AuditSettings, kind_of, run_audit
+from ._audit import run_audit
 from ._data import check_data, column_values, split, take
+from ._formats import _num
 from ._registry import _BASES, _known_attacks
-from ._report import SCHEMA_VERSION, AuditResult, _jsonable, _num, _versions
-from ._settings import seed_of
+from ._report import SCHEMA_VERSION, AuditResult, _jsonable, _versions
+from ._settings import AuditSettings, kind_of, seed_of
 from ._targets import make_target
 
 RANKING_COLUMNS = (

@@ -15,7 +15,6 @@ from sklearn.frozen import FrozenEstimator
 from ..defenses._monitor import MonitoredTarget
 from ..utils._sklearn import HasMethods, Interval, validate_params
 from ._data import attacker_view, check_data, take
-from ._privacy_utility import _as_table, _cut
 from ._registry import (
     _attack_classes,
     _build,
@@ -24,7 +23,9 @@ from ._registry import (
     _why_not,
     first_line,
 )
+from ._scorer import _cut
 from ._settings import seed_of
+from ._tables import _as_table
 
 _DETECTION_COLUMNS = [
     "attack",

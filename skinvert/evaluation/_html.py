@@ -13,14 +13,14 @@ import sys
 import numpy as np
 
 from ..utils._optional import import_optional
-from ._report import (
-    POPULATIONS,
+from ._formats import (
     _grouped,
     _headers,
     _line_cells,
     _preamble,
     _sections,
 )
+from ._report import POPULATIONS
 from ._settings import THREAT_MODEL_DESCRIPTIONS
 
 _STYLE = """

@@ -7,9 +7,13 @@ each setting from the command line to its use.
 """
 
 from dataclasses import asdict, dataclass, field, replace
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
+
+from ..utils._sklearn import HasMethods, Interval, StrOptions
+from ._targets import MODELS
 
 _SEED_MAX = np.iinfo(np.int32).max
 
@@ -128,3 +132,61 @@ def _name_of(value):
         return value.__name__
     name = getattr(value, "__name__", None)
     return name if name else type(value).__name__
+
+
+# The parameters of the audit that privacy_utility shares, and their checks.
+SPLIT_CONSTRAINTS = {
+    "X": ["array-like"],
+    "y": ["array-like"],
+    "sensitive": [str, Integral],
+    "target": [HasMethods(["predict"]), None],
+    "members": ["array-like", None],
+    "model": [StrOptions(set(MODELS)), HasMethods(["fit", "predict"])],
+    "attacks": [list, tuple, None],
+    "label_known": ["boolean"],
+    "member_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "aux_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "max_victims": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state"],
+    "n_jobs": [Integral, None],
+    "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
+}
+
+
+def check_split(target, members, member_fraction, aux_fraction, n_jobs):
+    """Raise what the constraints cannot say about these parameters together."""
+    if member_fraction + aux_fraction >= 1:
+        raise ValueError(
+            f"member_fraction={member_fraction} and aux_fraction={aux_fraction} sum "
+            "to 1 or more, which leaves no non-members; lower them (e.g. 0.5, 0.25)."
+        )
+    if n_jobs == 0:
+        raise ValueError(
+            "n_jobs=0 means no worker; pass None or 1 (one job), a positive count, "
+            "or -1 (every core)."
+        )
+    if target is not None and members is None:
+        raise ValueError(
+            "target is a fitted model: pass members= (a boolean mask, or the "
+            "positions, of the records of X it was trained on) so that the audit "
+            "can tell its members from non-members."
+        )
+
+
+def kind_of(s, settings):
+    """``"categorical"`` or ``"continuous"`` for the sensitive values ``s``."""
+    if settings.kind != "auto":
+        return settings.kind
+    values = np.asarray(s)
+    if values.dtype.kind not in "biuf":
+        try:
+            values = values.astype(float)
+        except (TypeError, ValueError):
+            return "categorical"
+    if values.dtype.kind == "b":
+        return "categorical"
+    return (
+        "continuous"
+        if len(np.unique(values)) > settings.max_categories
+        else "categorical"
+    )

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from skinvert.defenses import QueryMonitor
-from skinvert.evaluation import monitor_detection
-from skinvert.evaluation._privacy_utility import format_rows
+from skinvert.evaluation import format_rows, monitor_detection
 
 pytest.importorskip("pandas")
 
