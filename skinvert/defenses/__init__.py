@@ -5,8 +5,9 @@ Output defenses (:class:`RoundedConfidences`, :class:`TopKConfidences`,
 :class:`DPLogisticRegression` trains a differentially private model;
 :class:`QueryCounter` and :class:`QueryBudget` meter and cap access;
 :class:`QueryMonitor` and :class:`MonitoredTarget` flag near-twin enumerations
-in any order, off-distribution queries and query rates, per client. What they protect and what they cost is
-measured by :mod:`skinvert.evaluation` (:func:`~skinvert.evaluation.privacy_utility`,
+in any order, off-distribution queries and query rates, per client. What they
+protect and what they cost is measured by :mod:`skinvert.evaluation`
+(:func:`~skinvert.evaluation.privacy_utility`,
 :func:`~skinvert.evaluation.make_privacy_scorer`,
 :func:`~skinvert.evaluation.monitor_detection`), which imports the defenses; the
 defenses import nothing above :mod:`skinvert.base` and :mod:`skinvert.utils`.
