@@ -148,6 +148,11 @@ def add_environment_options(parser):
         "OMP_NUM_THREADS=1, idle and with one competing process), one child "
         "process each",
     )
+    parser.add_argument(
+        "--environments",
+        default="default,omp1",
+        help="with --matrix: comma-separated subset of default,omp1",
+    )
 
 
 def environment_label(compete):
@@ -173,9 +178,15 @@ def competing(enabled=True):
 
 def run_matrix(script, argv):
     """Run ``script`` with ``argv`` once per environment; return the worst code."""
+    names = ENVIRONMENTS
+    if "--environments" in argv:
+        at = argv.index("--environments")
+        names = argv[at + 1].split(",")
+        argv = argv[:at] + argv[at + 2 :]
     argv = [a for a in argv if a not in ("--matrix", "--compete")]
     worst = 0
-    for name, extra in ENVIRONMENTS.items():
+    for name in names:
+        extra = ENVIRONMENTS[name]
         env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
         env.update(extra)
         for compete in (False, True):

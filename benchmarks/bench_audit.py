@@ -46,18 +46,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import numpy as np
 from _common import competing, environment_label, load, machine
 from census import make_census
 
 VARIANTS = ("base", "cv3", "iter30", "early", "shared", "fast")
-STEPS = {
+STEPS = {  # the audit's step functions, by their names in its module
     "_train_or_check": "target training",
     "choose_reference": "reference choice",
     "fit_attacks": "attack fits",
     "evaluate": "victims (attacks' predictions, metrics, bootstrap)",
+    "per_record_rows": "per-record risk",
     "_per_record": "per-record risk",
+    "roc_curves": "ROC curves",
     "_roc_curves": "ROC curves",
     "memorisation_gaps": "memorisation gaps",
+    "membership_rows": "membership inference",
     "_membership": "membership inference",
 }
 
@@ -66,7 +70,9 @@ def _wrap_steps(spent):
     import skinvert.evaluation._audit as module
 
     for name in STEPS:
-        original = getattr(module, name)
+        original = getattr(module, name, None)
+        if original is None:  # a name of another version of the audit
+            continue
 
         @functools.wraps(original)
         def timed(*args, _original=original, _name=name, **kwargs):
@@ -74,7 +80,7 @@ def _wrap_steps(spent):
             try:
                 return _original(*args, **kwargs)
             finally:
-                spent[_name] += time.perf_counter() - start
+                spent[_name] = spent.get(_name, 0.0) + time.perf_counter() - start
 
         setattr(module, name, timed)
 
@@ -154,6 +160,25 @@ class SharedFit:
         return self
 
 
+HGB_FITS = []
+
+
+def _count_booster_fits():
+    """Record every HistGradientBoostingClassifier fit: rows, seconds, iterations."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    original = HistGradientBoostingClassifier.fit
+
+    @functools.wraps(original)
+    def fit(self, X, y, *args, **kwargs):
+        start = time.perf_counter()
+        out = original(self, X, y, *args, **kwargs)
+        HGB_FITS.append((len(y), time.perf_counter() - start, self.n_iter_))
+        return out
+
+    HistGradientBoostingClassifier.fit = fit
+
+
 def apply_variant(variant):
     """Monkeypatch this process for ``variant``; return the audit's ``attacks``."""
     attacks = None
@@ -190,7 +215,8 @@ def run_api(args):
 
     X, y = make_census(args.n, random_state=args.seed)
     attacks = apply_variant(args.variant)
-    spent = defaultdict(float)
+    _count_booster_fits()
+    spent = {}
     _wrap_steps(spent)
     profiler = None
     if args.profile:
@@ -217,7 +243,8 @@ def run_api(args):
     )
     print("\n| step | s | share |\n|---|---:|---:|")
     for name, label in STEPS.items():
-        print(f"| {label} | {spent[name]:.1f} | {spent[name] / wall:.0%} |")
+        if name in spent:
+            print(f"| {label} | {spent[name]:.1f} | {spent[name] / wall:.0%} |")
     rest = wall - sum(spent.values())
     print(f"| other (split, checks, report) | {rest:.1f} | {rest / wall:.0%} |")
     print("\n| attack | fit s | predict s (members) | predict s (non-members) |")
@@ -235,6 +262,13 @@ def run_api(args):
     for model, best in result.summary["members"].items():
         print(f"  {model}: {best['attack']} {best['advantage']:.3f}")
     print(f"reference chosen: {result.reference.get('chosen')}")
+    if HGB_FITS:
+        rows, seconds, iters = zip(*HGB_FITS)
+        print(
+            f"gradient-boosting fits (imputers, attack models): {len(HGB_FITS)}, "
+            f"{sum(seconds):.1f} s summed over threads, median {np.median(rows):.0f} "
+            f"rows, median {np.median(iters):.0f} iterations"
+        )
     if args.variant in ("shared", "fast"):
         print(f"shared imputer fits: {SharedFit.misses}, reused: {SharedFit.hits}")
     for note in result.notes:

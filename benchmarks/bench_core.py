@@ -44,7 +44,19 @@ def main(argv=None):
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--n-jobs", type=int, default=None)
+    parser.add_argument(
+        "--reuse-thread-controller",
+        action="store_true",
+        help="measure a proposed change: the thread limiter reuses its cached "
+        "threadpoolctl controller instead of rebuilding it on every outermost "
+        "call (monkeypatched here, not in the package)",
+    )
     args = parser.parse_args(argv)
+    if args.reuse_thread_controller:
+        import skinvert.utils._threads as threads
+
+        original = threads._controller
+        threads._controller = lambda refresh=False: original(False)
     if args.matrix:
         return run_matrix(__file__, sys.argv[1:] if argv is None else argv)
     with competing(args.compete):
@@ -62,6 +74,7 @@ def _main(args):
     print(
         f"# n={n} victims, k={k} candidates, {n * k} completed rows, "
         f"batch_size={args.batch_size}, n_jobs={args.n_jobs}, "
+        f"reuse_thread_controller={args.reuse_thread_controller}, "
         f"median of {args.repeats} interleaved repetitions"
     )
     print(f"{'target':<26}{'core (s)':>10}{'predict (s)':>13}{'ratio':>8}{'goal':>7}")
