@@ -283,8 +283,10 @@ def query_target(
     While it queries, the target's BLAS and OpenMP thread pools are bounded
     (threadpoolctl) by ``n_jobs``: one thread per pool for ``n_jobs=None`` or 1;
     with ``n_jobs=j`` and batches running in ``j`` workers, one thread each;
-    a single batch gets ``j`` threads. Parallelism is thus chosen by ``n_jobs``
-    and the joblib backend, not by the machine's default thread pools.
+    a single batch gets ``j`` threads; a stricter setting already in force
+    (``OMP_NUM_THREADS``, the caller's own limit) is kept. Parallelism is thus
+    chosen by ``n_jobs`` and the joblib backend, not by the machine's default
+    thread pools.
 
     Examples
     --------

@@ -9,7 +9,8 @@ oversubscribe the machine.
 The rule: ``n_jobs`` (joblib semantics, ``None`` meaning 1) is the thread budget.
 While work runs in ``w`` joblib workers, each worker's pools get
 ``max(1, budget // w)`` threads (one each when the batches fill the workers);
-work running in the calling thread alone gets the whole budget.
+work running in the calling thread alone gets the whole budget. A limit only
+ever lowers a pool: a stricter setting already in force is kept.
 """
 
 import threading
@@ -61,9 +62,26 @@ def thread_budget(n_jobs, workers=1):
     return max(1, int(budget) // max(1, int(workers)))
 
 
+def _lowered(controller, limit):
+    """Per-API limits that never raise a pool above its current size.
+
+    A stricter setting already in force (``OMP_NUM_THREADS=1``, or a caller's
+    own ``threadpool_limits``) is kept.
+    """
+    current = {}
+    for pool in controller.info():
+        api = pool["user_api"]
+        current[api] = max(current.get(api, 0), pool["num_threads"])
+    return {api: max(1, min(int(limit), n)) for api, n in current.items()}
+
+
 @contextmanager
 def limit_threads(limit):
     """Bound every BLAS and OpenMP pool of the process to ``limit`` threads.
+
+    A pool already smaller (an environment variable such as
+    ``OMP_NUM_THREADS=1``, or the caller's own limit) is left as it is: the
+    limit only ever lowers the number of threads.
 
     The pools are process-wide, so the thread that first enters owns the limit:
     its nested entries may change it (restored in order on exit), entries from
@@ -99,7 +117,8 @@ def limit_threads(limit):
     applied = None
     try:
         if limit != previous:  # libraries loaded since are found on each entry
-            applied = _controller(refresh=previous is None).limit(limits=int(limit))
+            controller = _controller(refresh=previous is None)
+            applied = controller.limit(limits=_lowered(controller, limit))
         yield
     finally:
         if applied is not None:

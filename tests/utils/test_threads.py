@@ -20,14 +20,18 @@ def test_budget_splits_n_jobs_over_the_workers():
     assert thread_budget(-1) >= 1
 
 
-def test_limits_nest_in_the_owner_and_are_restored():
+def test_limits_nest_in_the_owner_only_lower_and_are_restored():
+    from threadpoolctl import threadpool_limits
+
     before = _threads()
-    with limit_threads(1):
-        assert set(_threads().values()) == {1}
-        with limit_threads(2):
-            assert _threads()["blas"] == 2
-        assert set(_threads().values()) == {1}
+    with limit_threads(2):
+        assert all(n <= 2 for n in _threads().values())
+        with limit_threads(1):
+            assert set(_threads().values()) == {1}
+        assert _threads() == {k: min(v, 2) for k, v in before.items()}
     assert _threads() == before
+    with threadpool_limits(limits=1), limit_threads(2):  # a stricter setting stays
+        assert set(_threads().values()) == {1}
 
 
 def test_other_threads_leave_the_owners_limit_alone():
