@@ -9,11 +9,12 @@ cross-validation on the auxiliary data so that overconfident targets (fully grow
 trees answer 0 or 1) cannot drown the prior.
 """
 
+from functools import partial
 from itertools import product
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import check_random_state
@@ -21,6 +22,7 @@ from sklearn.utils import check_random_state
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, _take_rows
 from ..base import BaseInversion
 from ..utils._sklearn import HasMethods, Interval, StrOptions
+from ..utils._threads import run_bounded, thread_budget
 from ._confidence import _label_confidence, _top_class
 from ._decision import (
     DECISION_ATTRIBUTE,
@@ -354,7 +356,8 @@ class _CombinedInversion(DecisionMixin, BaseInversion):
         log_evidence = {g[2]: np.empty((n, k)) for g in grid}
         # the folds through joblib: threads here, or any backend the caller's
         # joblib.parallel_config sets (Dask's included)
-        fold = delayed(self._fold)
+        limit = thread_budget(self.n_jobs, effective_n_jobs(self.n_jobs))
+        fold = delayed(partial(run_bounded, self._fold, limit))
         smoothings = list(log_evidence)
         folds_out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             fold(train, test, tables, evidence, codes, labels, smoothings)

@@ -23,13 +23,17 @@ _SHARED_PARAMETERS = """
         Largest number of candidates (product over the sensitive columns) the
         attack accepts; each costs one target query per victim.
     batch_size : int, default=65536
-        Maximum number of completed records per target query (bounds memory).
+        Maximum number of completed records per target call (bounds memory); a
+        victim's candidates are split across calls when they outnumber it.
     n_jobs : int, default=None
         Parallel jobs for the queries (joblib; ``None`` means 1). Any joblib
         backend set with :func:`joblib.parallel_config` is used, Dask's included.
+        It also bounds the BLAS/OpenMP threads of the target and of the attack's
+        own models.
     verbose : int, default=0
-        If positive, show a progress bar over the query batches when there are
-        at least 4 (needs ``tqdm``, the ``progress`` extra).
+        If positive, show progress over the query batches when there are at
+        least 4 (a bar with ``tqdm``, the ``progress`` extra; plain lines on
+        stderr without it).
 """
 
 _PRIOR_PARAMETER = """    prior : {"empirical", "uniform"}, default="empirical"
@@ -76,13 +80,17 @@ _COMMON_PARAMETERS = """
 
 _QUERY_PARAMETERS = """
     batch_size : int, default=65536
-        Maximum number of completed records per target query (bounds memory).
+        Maximum number of completed records per target call (bounds memory); a
+        victim's candidates are split across calls when they outnumber it.
     n_jobs : int, default=None
         Parallel jobs for the queries (joblib; ``None`` means 1). Any joblib
         backend set with :func:`joblib.parallel_config` is used, Dask's included.
+        It also bounds the BLAS/OpenMP threads of the target and of the attack's
+        own models.
     verbose : int, default=0
-        If positive, show a progress bar over the query batches when there are
-        at least 4 (needs ``tqdm``, the ``progress`` extra).
+        If positive, show progress over the query batches when there are at
+        least 4 (a bar with ``tqdm``, the ``progress`` extra; plain lines on
+        stderr without it).
 """
 
 _MODEL_PARAMETERS = """

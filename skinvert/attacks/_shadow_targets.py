@@ -5,14 +5,17 @@ with the target's learning algorithm, tells it how a model behaves on records
 it was trained on (members) and on records it was not (non-members).
 """
 
+from functools import partial
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
+
+from ..utils._threads import run_bounded, thread_budget
 
 
 def default_shadow_estimator(target):
@@ -141,8 +144,9 @@ def make_shadow_targets(
             first[order[rng.randint(2) :: 2]] = True
         masks.append(first if i % 2 == 0 else ~first)
         seeds.append(rng.randint(np.iinfo(np.int32).max))
+    limit = thread_budget(n_jobs, effective_n_jobs(n_jobs))
     models = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_fit_shadow)(
+        delayed(partial(run_bounded, _fit_shadow, limit))(
             _reseed(clone(base), seed),
             _take(X, np.flatnonzero(members)),
             y[members],

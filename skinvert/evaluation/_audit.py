@@ -11,10 +11,8 @@ model-free reference chosen on the auxiliary data.
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from ..utils._sklearn import (
     HasMethods,
@@ -23,6 +21,8 @@ from ..utils._sklearn import (
     StrOptions,
     validate_params,
 )
+from ..utils._threads import limit_threads, thread_budget
+from ..utils._validation import numbers_of_object
 from ._data import attacker_view, check_data, hide, split, take
 from ._extras import group_values, membership_rows, per_record_rows, roc_curves
 from ._progress import progress
@@ -238,9 +238,9 @@ def audit(
 
 def run_audit(X, y, *, target, members, aux, settings):
     """The audit of one sensitive column (the API's and the command's code path)."""
-    # OpenMP models (gradient boosting) take every core by default and spin-wait
-    # badly on a busy machine: n_jobs bounds their threads too.
-    with threadpool_limits(limits=effective_n_jobs(settings.n_jobs), user_api="openmp"):
+    # BLAS and OpenMP pools (gradient boosting) take every core by default and
+    # spin-wait badly on a busy machine: n_jobs bounds their threads too.
+    with limit_threads(thread_budget(settings.n_jobs)):
         return _run(X, y, target, members, aux, settings)
 
 
@@ -327,6 +327,7 @@ def _run(X, y, target, members, aux, settings):
         X, y, s, member_mask, aux_mask, position, notes = check_data(
             X, y, settings.sensitive, members, aux
         )
+    s = numbers_of_object(s)  # an object column of numbers holds numbers
     kind = kind_of(s, settings)
     seed = settings.seed
     rng = np.random.RandomState(seed)

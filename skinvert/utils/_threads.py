@@ -153,3 +153,13 @@ def worker_threads(limit):
         yield
     finally:
         applied.restore_original_limits()
+
+
+def run_bounded(function, limit, *args, **kwargs):
+    """``function(*args, **kwargs)`` in a joblib worker, its OpenMP pool bounded.
+
+    Module-level (picklable), so that ``delayed(partial(run_bounded, f, limit))``
+    runs on any joblib backend, a Dask cluster's included.
+    """
+    with worker_threads(limit):
+        return function(*args, **kwargs)
