@@ -23,6 +23,10 @@ this process only):
     one fit of the default imputer per distinct (table, values): every attack
     (and the reference) that fits the same imputer on the same records, the
     same cross-validation folds included, reuses it.
+``threads1``
+    each attack fitted in a joblib worker thread bounds its own OpenMP pool to
+    one thread (OpenMP's thread count is a per-thread setting: the audit's
+    limit, set in the calling thread, does not reach the workers).
 ``fast``
     ``shared`` + ``early`` + ``cv3`` together.
 
@@ -50,7 +54,7 @@ import numpy as np
 from _common import competing, environment_label, load, machine
 from census import make_census
 
-VARIANTS = ("base", "cv3", "iter30", "early", "shared", "fast")
+VARIANTS = ("base", "cv3", "iter30", "early", "shared", "threads1", "fast")
 STEPS = {  # the audit's step functions, by their names in its module
     "_train_or_check": "target training",
     "choose_reference": "reference choice",
@@ -196,6 +200,18 @@ def apply_variant(variant):
         for name, make in previous.items():
             module = importlib.import_module(name)
             module.make_default_imputer = functools.partial(_shared, make)
+    if variant == "threads1":
+        from threadpoolctl import threadpool_limits
+
+        import skinvert.evaluation._registry as registry
+
+        fit_one = registry._fit_one
+
+        def bounded(*args, **kwargs):
+            with threadpool_limits(limits=1, user_api="openmp"):
+                return fit_one(*args, **kwargs)
+
+        registry._fit_one = bounded
     if variant in ("cv3", "fast"):
         from skinvert.evaluation._registry import _attack_classes
 
