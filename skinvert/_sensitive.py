@@ -18,6 +18,40 @@ from ._query import _stack_columns
 _REGRESSORS = "FredriksonRegressor, ImputationRegressor, LearnedInversionRegressor"
 
 
+class SingleCandidateWarning(UserWarning):
+    """The auxiliary data leave a categorical attack a single candidate value.
+
+    The attack can then only ever answer that value, whatever the target says.
+
+    Examples
+    --------
+    >>> from skinvert._sensitive import SingleCandidateWarning
+    >>> issubclass(SingleCandidateWarning, UserWarning)
+    True
+    """
+
+
+def warn_single_candidate(attack):
+    """Warn that ``attack`` (fitted) has one candidate, so one possible answer."""
+    value = attack.classes_[0]
+    value = value.item() if isinstance(value, np.generic) else value
+    if attack.candidates is None:
+        fix = (
+            "pass candidates= listing every value the attribute can take, or "
+            "auxiliary records holding the other values"
+        )
+        where = "y holds a single sensitive value"
+    else:
+        fix = "pass candidates= listing every value the attribute can take"
+        where = "candidates= gives a single value"
+    warnings.warn(
+        f"{where} ({value!r}): {type(attack).__name__} can only ever answer "
+        f"{value!r}, whatever the target says. To infer the attribute, {fix}.",
+        SingleCandidateWarning,
+        stacklevel=3,
+    )
+
+
 def _missing_mask(values):
     """NaN, None and pandas.NA cells of a 1-D array."""
     if values.dtype.kind == "f":

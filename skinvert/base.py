@@ -28,6 +28,7 @@ from ._sensitive import (
     as_categories,
     check_not_task_label,
     joint_candidates,
+    warn_single_candidate,
 )
 from ._view import _AttackerViewMixin
 from .utils._dask import dask_aware
@@ -239,6 +240,8 @@ class BaseInversion(
                 codes = self._single_candidates(s)
             else:
                 codes = self._joint_candidates(s)
+            if len(self.classes_) == 1:
+                warn_single_candidate(self)
             labels = None if y_known is None else self._encode_label(y_known)
             self.queries_per_victim_ = len(self.classes_) if self._target_method else 0
             self._fit(records, codes, labels)
@@ -407,6 +410,20 @@ class BaseContinuousInversion(
                     f"numbers; got values of dtype {y.dtype}. Use a categorical attack "
                     "(FredriksonInversion, ImputationBaseline) for categories."
                 ) from exc
+        missing = np.isnan(y)
+        if missing.any():
+            raise ValueError(
+                f"Input y contains NaN: y holds {int(missing.sum())} missing sensitive "
+                f"value(s) (NaN or None); {name} learns from records whose sensitive "
+                "value is known: drop those records from X and y."
+            )
+        infinite = np.isinf(y)
+        if infinite.any():
+            raise ValueError(
+                f"Input y contains infinity: y holds {int(infinite.sum())} infinite "
+                f"sensitive value(s); {name} needs finite numbers: drop those records "
+                "from X and y, or replace the values."
+            )
         return check_array(
             y, ensure_2d=False, dtype=np.float64, input_name="y", estimator=self
         )

@@ -1,5 +1,7 @@
 """The attack bases: the attacker's view, fitting, candidates, dtypes and errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
@@ -504,3 +506,47 @@ def test_categories_completed_by_the_sensitive_values_of_fit():
     plain = CSMIA(target, sensitive="blood", label="label")
     plain.fit(fewer, blood.astype(str))  # y as strings: categories appended
     assert set(plain.sensitive_dtypes_[0].categories) == {"A", "B", "AB", "O"}
+
+
+def test_regressors_name_missing_sensitive_values_and_the_fix():
+    from skinvert.attacks import LearnedInversionRegressor
+
+    X, y = _data(40)
+    target = LogisticRegression().fit(X, y)
+    values = X[:, 1].copy()
+    values[[2, 7]] = np.nan
+    for cls in (FredriksonRegressor, ImputationRegressor, LearnedInversionRegressor):
+        attack = cls(target, sensitive=1)
+        with pytest.raises(
+            ValueError,
+            match=rf"y holds 2 missing sensitive value\(s\).*{cls.__name__}.*drop "
+            "those records from X and y",
+        ):
+            attack.fit(X, values)
+        with pytest.raises(ValueError, match=r"1 infinite sensitive value\(s\)"):
+            attack.fit(X, np.where(np.arange(40) == 3, np.inf, X[:, 1]))
+        with pytest.raises(ValueError, match="y holds 1 missing"):
+            attack.fit(X, np.where(np.arange(40) == 3, None, X[:, 1]))
+
+
+def test_a_single_sensitive_value_warns_that_it_is_the_only_answer():
+    from skinvert._sensitive import SingleCandidateWarning
+
+    X, y = _data(40)
+    target = LogisticRegression().fit(X, y)
+    only = np.ones(40, dtype=int)
+    for attack in (FredriksonInversion(target), ImputationBaseline(target)):
+        with pytest.warns(
+            SingleCandidateWarning,
+            match=r"\(1\): \w+ can only ever answer 1, whatever.*pass "
+            "candidates=.*auxiliary records holding the other values",
+        ):
+            attack.fit(X, only)
+        assert set(attack.predict(X).tolist()) == {1}
+    with pytest.warns(SingleCandidateWarning, match="candidates= gives a single"):
+        FredriksonInversion(target, candidates=[1]).fit(X, only)
+    assert issubclass(SingleCandidateWarning, UserWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SingleCandidateWarning)
+        FredriksonInversion(target, candidates=[1, 2]).fit(X, only)
+        FredriksonInversion(target).fit(X, X[:, 0])
