@@ -20,6 +20,9 @@ from .utils._validation import (
     check_finite_known,
     check_target,
     close_matches,
+    in_fitted_order,
+    in_target_order,
+    refuse_unnamed,
     resolve_column,
 )
 
@@ -44,11 +47,6 @@ def _sample(values):
         return sorted(set(values.tolist()), key=lambda v: (type(v).__name__, str(v)))[
             :5
         ]
-
-
-def _names(columns):
-    """Column names as a plain list (numpy strings as str)."""
-    return [str(c) if isinstance(c, np.str_) else c for c in columns]
 
 
 class _AttackerViewMixin:
@@ -225,11 +223,13 @@ class _AttackerViewMixin:
         if is_pandas_dataframe(X):
             X = self._insert_absent(X, reset=reset)
             if reset:
-                X, given = self._in_target_order(X)
+                X, given = in_target_order(
+                    X, self.target, label=self.label, sensitive=self.sensitive
+                )
             else:
-                X = self._in_fitted_order(X)
+                X = in_fitted_order(X, getattr(self, "feature_names_in_", None))
         elif reset:
-            self._refuse_unnamed(X)
+            refuse_unnamed(X, self.target, self.label)
         validate_data(self, X, skip_check_array=True, reset=reset)
         if reset:
             self._resolve_columns(X, given)
@@ -305,125 +305,6 @@ class _AttackerViewMixin:
             values = column.astype(object).where(column.notna(), None).to_numpy()
             records.isetitem(position, pd.Categorical(values, dtype=dtype))
         return records
-
-    def _refuse_unnamed(self, X):
-        """An array ``X`` for a target fitted on a DataFrame: refused in ``fit``.
-
-        Such a target selects or encodes its columns by name; the records the
-        attack would complete have none, so every query would fail.
-        """
-        names = getattr(self.target, "feature_names_in_", None)
-        if names is None:
-            return
-        label = (
-            f" plus the known label column (label={self.label!r}, under a name of "
-            "its own)"
-            if self.label is not None
-            else ""
-        )
-        raise ValueError(
-            f"The target {type(self.target).__name__} was fitted on a DataFrame "
-            f"with columns {_names(names)}, but X is an array without column names "
-            f"({type(X).__name__}). Pass X as a pandas DataFrame with those "
-            f"columns{label}; the sensitive column may hold anything (NaN "
-            "included) or be left out."
-        )
-
-    def _target_columns(self, X):
-        """The names of the label column and of the sensitive columns of ``X``."""
-        columns = list(X.columns)
-        label = None
-        if self.label is not None:
-            label = columns[resolve_column(self.label, X, param="label")]
-        sensitive = [
-            columns[resolve_column(s, X, param="sensitive")]
-            for s in as_list(self.sensitive)
-        ]
-        return label, sensitive
-
-    def _in_target_order(self, X):
-        """A DataFrame ``X`` checked against the target's ``feature_names_in_``.
-
-        Columns the target does not take, or lacks, are named in the error; the
-        target's columns in another order are put in its order (the label column
-        keeps its position) in a new frame. Returns ``(X, columns as given)``.
-        """
-        names = getattr(self.target, "feature_names_in_", None)
-        given = list(X.columns)
-        if names is None:
-            return X, given
-        names = _names(names)
-        label, sensitive = self._target_columns(X)
-        if label is not None and label in names:
-            raise ValueError(
-                f"label={self.label!r} names the column {label!r}, one of the "
-                f"target's input columns {names}; the known label is a column of "
-                "its own, holding the task label the target predicts."
-            )
-        unused = [s for s in sensitive if s not in names]
-        if unused:
-            raise ValueError(
-                f"sensitive={self.sensitive!r} names the column(s) {unused}, which "
-                f"the target does not take (it was fitted on {names}): its answers "
-                "carry nothing about them. Name as sensitive= one of the target's "
-                "input columns."
-            )
-        inputs = [c for c in given if c != label]
-        extra = [c for c in inputs if c not in names]
-        missing = [c for c in names if c not in inputs]
-        if extra or missing:
-            raise ValueError(self._mismatch(names, extra, missing))
-        order = list(names)
-        if label is not None:
-            order.insert(min(given.index(label), len(order)), label)
-        if order != given:
-            X = X[order]  # a new frame: the caller's is left as it is
-        return X, given
-
-    def _mismatch(self, names, extra, missing):
-        """Why the columns of X are not the target's (error message)."""
-        parts = [f"X does not hold the columns the target was fitted on ({names})."]
-        if extra:
-            parts.append(f"X has column(s) {extra} that the target does not take:")
-            if self.label is None and len(extra) == 1:
-                parts.append(
-                    f"if {extra[0]!r} holds the known task label, set "
-                    f"label={extra[0]!r}; otherwise drop it."
-                )
-            else:
-                parts.append(
-                    "drop them (the known label column, if any, is named by label=)."
-                )
-        if missing:
-            hints = "".join(close_matches(m, extra) for m in missing)
-            parts.append(
-                f"X lacks the target's column(s) {missing}{hints}: add them (the "
-                "sensitive column may hold anything, NaN included)."
-            )
-        return " ".join(parts)
-
-    def _in_fitted_order(self, X):
-        """Victims' DataFrame with the columns seen in ``fit``, in that order."""
-        fitted = getattr(self, "feature_names_in_", None)
-        if fitted is None:
-            return X
-        fitted = _names(fitted)
-        given = list(X.columns)
-        if given == fitted:
-            return X
-        missing = [c for c in fitted if c not in given]
-        extra = [c for c in given if c not in fitted]
-        if missing or extra:
-            parts = [f"X does not hold the columns seen in fit ({fitted})."]
-            if missing:
-                parts.append(
-                    f"It lacks {missing}: add the missing column(s) (only the "
-                    "sensitive column may be left out)."
-                )
-            if extra:
-                parts.append(f"It has {extra}, not seen in fit: drop them.")
-            raise ValueError(" ".join(parts))
-        return X[fitted]  # same names in another order: a new frame in fit's order
 
     def _resolve_columns(self, X, given=None):
         def named(spec):

@@ -283,3 +283,130 @@ def as_list(spec):
             raise ValueError("sensitive=[] names no column; name at least one.")
         return list(spec)
     return [spec]
+
+
+def _names(columns):
+    """Column names as a plain list (numpy strings as str)."""
+    return [str(c) if isinstance(c, np.str_) else c for c in columns]
+
+
+def refuse_unnamed(X, target, label):
+    """An array ``X`` for a target fitted on a DataFrame: refused in ``fit``.
+
+    Such a target selects or encodes its columns by name; the records the
+    attack would complete have none, so every query would fail.
+    """
+    names = getattr(target, "feature_names_in_", None)
+    if names is None:
+        return
+    also = (
+        f" plus the known label column (label={label!r}, under a name of its own)"
+        if label is not None
+        else ""
+    )
+    raise ValueError(
+        f"The target {type(target).__name__} was fitted on a DataFrame "
+        f"with columns {_names(names)}, but X is an array without column names "
+        f"({type(X).__name__}). Pass X as a pandas DataFrame with those "
+        f"columns{also}; the sensitive column may hold anything (NaN "
+        "included) or be left out."
+    )
+
+
+def _target_columns(X, label, sensitive):
+    """The names of the label column and of the sensitive columns of ``X``."""
+    columns = list(X.columns)
+    if label is not None:
+        label = columns[resolve_column(label, X, param="label")]
+    sensitive = [
+        columns[resolve_column(s, X, param="sensitive")] for s in as_list(sensitive)
+    ]
+    return label, sensitive
+
+
+def in_target_order(X, target, *, label, sensitive):
+    """A DataFrame ``X`` checked against the target's ``feature_names_in_``.
+
+    Columns the target does not take, or lacks, are named in the error; the
+    target's columns in another order are put in its order (the label column
+    keeps its position) in a new frame. ``label`` and ``sensitive`` are the
+    attack's parameters. Returns ``(X, the columns of X as given)``.
+    """
+    names = getattr(target, "feature_names_in_", None)
+    given = list(X.columns)
+    if names is None:
+        return X, given
+    names = _names(names)
+    label_spec, sensitive_spec = label, sensitive
+    label, sensitive = _target_columns(X, label, sensitive)
+    if label is not None and label in names:
+        raise ValueError(
+            f"label={label_spec!r} names the column {label!r}, one of the "
+            f"target's input columns {names}; the known label is a column of "
+            "its own, holding the task label the target predicts."
+        )
+    unused = [s for s in sensitive if s not in names]
+    if unused:
+        raise ValueError(
+            f"sensitive={sensitive_spec!r} names the column(s) {unused}, which "
+            f"the target does not take (it was fitted on {names}): its answers "
+            "carry nothing about them. Name as sensitive= one of the target's "
+            "input columns."
+        )
+    inputs = [c for c in given if c != label]
+    extra = [c for c in inputs if c not in names]
+    missing = [c for c in names if c not in inputs]
+    if extra or missing:
+        raise ValueError(_mismatch(names, extra, missing, label))
+    order = list(names)
+    if label is not None:
+        order.insert(min(given.index(label), len(order)), label)
+    if order != given:
+        X = X[order]  # a new frame: the caller's is left as it is
+    return X, given
+
+
+def _mismatch(names, extra, missing, label):
+    """Why the columns of X are not the target's (error message)."""
+    parts = [f"X does not hold the columns the target was fitted on ({names})."]
+    if extra:
+        parts.append(f"X has column(s) {extra} that the target does not take:")
+        if label is None and len(extra) == 1:
+            parts.append(
+                f"if {extra[0]!r} holds the known task label, set "
+                f"label={extra[0]!r}; otherwise drop it."
+            )
+        else:
+            parts.append(
+                "drop them (the known label column, if any, is named by label=)."
+            )
+    if missing:
+        hints = "".join(close_matches(m, extra) for m in missing)
+        parts.append(
+            f"X lacks the target's column(s) {missing}{hints}: add them (the "
+            "sensitive column may hold anything, NaN included)."
+        )
+    return " ".join(parts)
+
+
+def in_fitted_order(X, fitted):
+    """Victims' DataFrame with the columns seen in ``fit`` (``fitted``), in order."""
+    if fitted is None:
+        return X
+    fitted = _names(fitted)
+    given = list(X.columns)
+    if given == fitted:
+        return X
+    missing = [c for c in fitted if c not in given]
+    extra = [c for c in given if c not in fitted]
+    if missing or extra:
+        parts = [f"X does not hold the columns seen in fit ({fitted})."]
+        if missing:
+            parts.append(
+                f"It lacks {missing}: add the missing column(s) (only the "
+                "sensitive column may be left out)."
+            )
+        if extra:
+            parts.append(f"It has {extra}, not seen in fit: drop them.")
+        raise ValueError(" ".join(parts))
+    return X[fitted]  # same names in another order: a new frame in fit's order

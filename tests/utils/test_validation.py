@@ -7,6 +7,8 @@ from skinvert.utils._validation import (
     as_records_or_frame,
     check_finite_known,
     close_matches,
+    in_fitted_order,
+    in_target_order,
     resolve_column,
 )
 
@@ -43,3 +45,29 @@ def test_infinite_known_values_are_found_in_every_container():
             check_finite_known(records, [0])
     with pytest.raises(ValueError, match="label column holds infinite"):
         check_finite_known(np.zeros((2, 2)), [0], np.array([1.0, np.inf]))
+
+
+class _Named:
+    feature_names_in_ = np.array(["a", "b", "c"], dtype=object)
+
+
+def test_frames_are_put_in_the_target_order_or_their_columns_named():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"c": [1.0], "y": ["no"], "a": [2.0], "b": [3.0]})
+    ordered, given = in_target_order(frame, _Named(), label="y", sensitive="a")
+    assert list(ordered.columns) == ["a", "y", "b", "c"]
+    assert given == ["c", "y", "a", "b"] == list(frame.columns)
+    with pytest.raises(ValueError, match=r"\['y'\].*set label='y'"):
+        in_target_order(frame, _Named(), label=None, sensitive="a")
+    with pytest.raises(ValueError, match=r"lacks the target's column\(s\) \['b'\]"):
+        in_target_order(frame.drop(columns="b"), _Named(), label="y", sensitive="a")
+    with pytest.raises(ValueError, match="one of the target's input columns"):
+        in_target_order(frame, _Named(), label="b", sensitive="a")
+    assert list(in_fitted_order(frame, ["a", "y", "b", "c"]).columns) == [
+        "a",
+        "y",
+        "b",
+        "c",
+    ]
+    with pytest.raises(ValueError, match=r"It lacks \['z'\].*It has \['y'\]"):
+        in_fitted_order(frame, ["a", "z", "b", "c"])
