@@ -29,6 +29,8 @@ this process only):
     limit, set in the calling thread, does not reach the workers).
 ``fast``
     ``shared`` + ``early`` + ``cv3`` together.
+``all``
+    ``fast`` + ``threads1``.
 
 Run from the repository root::
 
@@ -54,7 +56,7 @@ import numpy as np
 from _common import competing, environment_label, load, machine
 from census import make_census
 
-VARIANTS = ("base", "cv3", "iter30", "early", "shared", "threads1", "fast")
+VARIANTS = ("base", "cv3", "iter30", "early", "shared", "threads1", "fast", "all")
 STEPS = {  # the audit's step functions, by their names in its module
     "_train_or_check": "target training",
     "choose_reference": "reference choice",
@@ -188,9 +190,9 @@ def apply_variant(variant):
     attacks = None
     if variant in ("iter30",):
         _patch_imputer(_booster_params(max_iter=30))
-    if variant in ("early", "fast"):
+    if variant in ("early", "fast", "all"):
         _patch_imputer(_booster_params(early_stopping=True))
-    if variant in ("shared", "fast"):
+    if variant in ("shared", "fast", "all"):
         previous = {}
         import importlib
 
@@ -200,7 +202,7 @@ def apply_variant(variant):
         for name, make in previous.items():
             module = importlib.import_module(name)
             module.make_default_imputer = functools.partial(_shared, make)
-    if variant == "threads1":
+    if variant in ("threads1", "all"):
         from threadpoolctl import threadpool_limits
 
         import skinvert.evaluation._registry as registry
@@ -212,7 +214,7 @@ def apply_variant(variant):
                 return fit_one(*args, **kwargs)
 
         registry._fit_one = bounded
-    if variant in ("cv3", "fast"):
+    if variant in ("cv3", "fast", "all"):
         from skinvert.evaluation._registry import _attack_classes
 
         attacks = []
@@ -285,7 +287,7 @@ def run_api(args):
             f"{sum(seconds):.1f} s summed over threads, median {np.median(rows):.0f} "
             f"rows, median {np.median(iters):.0f} iterations"
         )
-    if args.variant in ("shared", "fast"):
+    if args.variant in ("shared", "fast", "all"):
         print(f"shared imputer fits: {SharedFit.misses}, reused: {SharedFit.hits}")
     for note in result.notes:
         print(f"note: {note}")
