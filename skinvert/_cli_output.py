@@ -110,20 +110,28 @@ def _write_extras(outcome, args):
         else:
             main.to_html(args.report)
     if args.per_record:
-        results = getattr(main, "results", None) or {main.sensitive: main}
-        with open(args.per_record, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            columns = [
-                "sensitive",
-                "record",
-                "population",
-                "threat_model",
-                "attack",
-                "attack_score",
-                "reference_score",
-                "margin",
-            ]
-            writer.writerow(columns)
-            for column, result in results.items():
-                for row in result.per_record:
-                    writer.writerow([column, *(row[c] for c in columns[1:])])
+        _per_record_csv(main, args.per_record, getattr(args, "origin", None))
+
+
+def _per_record_csv(main, path, origin):
+    """Each victim's risk, with the file and row it came from."""
+    results = getattr(main, "results", None) or {main.sensitive: main}
+    columns = [
+        "population",
+        "threat_model",
+        "attack",
+        "attack_score",
+        "reference_score",
+        "margin",
+    ]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["sensitive", "source", "row", *columns])
+        for column, result in results.items():
+            for row in result.per_record:
+                record = row["record"]
+                if origin is None:
+                    source, position = "", record
+                else:
+                    source, position = origin[0][record], int(origin[1][record])
+                writer.writerow([column, source, position, *(row[c] for c in columns)])

@@ -11,8 +11,13 @@ stderr.
 """
 
 import argparse
+import os
 import sys
 import time
+import traceback
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ._cli_defenses import _DEFENSE_HELP, _defense_settings, _Trained
 from ._cli_output import _leak_of, _report, _write_extras
@@ -250,7 +255,11 @@ def _columns(table, args, default):
 
 
 def _records(args):
-    """``(table, members mask, aux mask, target, inputs)`` from the options."""
+    """``(table, members mask, aux mask, target, inputs, origin, notes)``.
+
+    ``origin`` is ``(sources, rows)``: the file each record of ``table`` came from
+    and its row there; ``notes`` are said about the files (overlaps).
+    """
     from .evaluation._intake import load_model, read_table, sha256, stack_tables
 
     model_file = args.model not in MODELS
@@ -281,7 +290,11 @@ def _records(args):
         ]
         if args.aux:
             parts.append(("aux", read_table(args.aux, "--aux")))
-        table, members, aux = stack_tables(parts)
+        table, roles, rows, notes = stack_tables(parts)
+        members, aux = roles == "members", roles == "aux"
+        paths = {"members": args.members, "non-members": args.non_members}
+        paths["aux"] = args.aux
+        sources = np.array([paths[role] for role in roles], dtype=object)
         target = load_model(
             args.model, trusted=args.trust, allow_pickle=args.allow_pickle
         )
@@ -294,7 +307,8 @@ def _records(args):
             if path:
                 inputs[option] = {"path": path, "sha256": sha256(path)}
         inputs["model_type"] = type(target).__name__
-        return table, members, (aux if args.aux else None), target, inputs
+        aux = aux if args.aux else None
+        return table, members, aux, target, inputs, (sources, rows), notes
     if args.aux:
         raise UsageError("--aux goes with a fitted model (--model FILE --members ...).")
     if args.data:
@@ -304,7 +318,9 @@ def _records(args):
         table = _affairs_table()
         inputs["data"] = "load_affairs() (statsmodels)"
     table.columns = [str(c) for c in table.columns]
-    return table, None, None, None, inputs
+    source = args.data or "load_affairs()"
+    origin = (np.full(len(table), source, dtype=object), np.arange(len(table)))
+    return table, None, None, None, inputs, origin, []
 
 
 def _settings(args, sensitive, label, inputs):
@@ -327,13 +343,59 @@ def _settings(args, sensitive, label, inputs):
     )
 
 
+def _preflight(args):
+    """Check what would fail only after the audit's work: outputs and extras."""
+    for option, path in (
+        ("--output", args.output),
+        ("--report", args.report),
+        ("--per-record", args.per_record),
+    ):
+        if path is None:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise UsageError(f"{option} {path}: no such folder {folder}")
+        if not os.access(folder, os.W_OK):
+            raise UsageError(f"{option} {path}: the folder {folder} is not writable")
+    if args.report is not None:
+        if not args.report.lower().endswith((".html", ".htm")):
+            raise UsageError(
+                f"--report writes one HTML file; name it .html, got {args.report!r}"
+            )
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "--report draws its figures with matplotlib, which is not installed: "
+                'pip install "skinvert[plots]"'
+            ) from None
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            'skinvert audit reads tables with pandas: pip install "skinvert[pandas]"'
+        ) from None
+
+
 def _run_audit(args):
+    from sklearn.exceptions import NotFittedError
+
     from .evaluation._intake import IntakeError, check_features
 
+    _preflight(args)
     try:
-        table, members, aux, target, inputs = _records(args)
+        table, members, aux, target, inputs, origin, notes = _records(args)
     except IntakeError as exc:
         raise UsageError(str(exc)) from None
+    if target is not None:
+        try:
+            check_is_fitted(target)
+        except NotFittedError:
+            raise UsageError(
+                f"the model in --model {args.model} is not fitted: save a fitted "
+                "model, or use --data FILE --model NAME to have the audit train one."
+            ) from None
+    args.origin = origin
     default = not (args.data or args.members)
     sensitive, label, many = _columns(table, args, default)
     X, y = table.drop(columns=label), table[label]
@@ -348,20 +410,26 @@ def _run_audit(args):
 
             if args.defense:
                 raise UsageError("--defense audits one sensitive column at a time.")
-            return audit_columns(
-                X,
-                y,
-                sensitive=sensitive,
-                target=target,
-                members=members,
-                aux=aux,
-                settings=settings,
+            return _with_notes(
+                audit_columns(
+                    X,
+                    y,
+                    sensitive=sensitive,
+                    target=target,
+                    members=members,
+                    aux=aux,
+                    settings=settings,
+                ),
+                notes,
             )
         if not args.defense:
             from .evaluation._audit import run_audit
 
-            return run_audit(
-                X, y, target=target, members=members, aux=aux, settings=settings
+            return _with_notes(
+                run_audit(
+                    X, y, target=target, members=members, aux=aux, settings=settings
+                ),
+                notes,
             )
         from .evaluation import privacy_utility
 
@@ -370,7 +438,7 @@ def _run_audit(args):
             if isinstance(setting, _Trained):
                 setting = setting.build(X)
             defenses[spec] = setting
-        return privacy_utility(
+        outcome = privacy_utility(
             X,
             y,
             sensitive=sensitive,
@@ -385,8 +453,18 @@ def _run_audit(args):
             n_jobs=settings.n_jobs,
             n_bootstrap=settings.n_bootstrap,
         )
+        return _with_notes(outcome, notes)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def _with_notes(outcome, notes):
+    """The outcome, the intake's notes put first in each audit's notes."""
+    if notes:
+        audits = outcome[1].values() if isinstance(outcome, tuple) else [outcome]
+        for result in audits:
+            result.notes = [*notes, *result.notes]
+    return outcome
 
 
 def main(argv=None):
@@ -400,7 +478,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when ``--fail-above`` is exceeded, 2 on bad input.
+        0 on success, 1 when ``--fail-above`` is exceeded, 2 when the audit
+        could not run (bad input, a missing optional package, an error).
 
     Examples
     --------
@@ -429,6 +508,16 @@ def main(argv=None):
         return 2
     except OSError as exc:
         print(f"skinvert {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the audit could not run: never read as a leak (1)
+        if args.verbose:
+            traceback.print_exc()
+        message = " ".join(str(exc).split())
+        print(
+            f"skinvert {args.command}: error: the audit could not run: "
+            f"{type(exc).__name__}: {message}",
+            file=sys.stderr,
+        )
         return 2
     if args.format == "text" and not args.output:
         print(f"({time.perf_counter() - start:.1f} s)")

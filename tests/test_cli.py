@@ -190,7 +190,7 @@ def test_bad_defense_exits_2_before_training(value, message, capsys):
 def test_private_model_trained_in_the_targets_place(table_csv, capsys):
     args = ["audit", "--data", str(table_csv), "--sensitive", "religion"]
     args += ["--label", "outcome", "--model", "logistic_regression", *FAST]
-    args += ["--defense", "dp:0.01,dp:1000"]
+    args += ["--defense", "dp:0.0001,dp:1000"]
     with pytest.warns(PrivacyLeakWarning, match="data_norm=None"):
         assert main(args) == 0
     out = capsys.readouterr().out
@@ -199,6 +199,25 @@ def test_private_model_trained_in_the_targets_place(table_csv, capsys):
     header = next(i for i, line in enumerate(table) if line.startswith("defense"))
     rows = [line.split() for line in table[header + 1 : header + 4]]
     accuracy = {row[0]: float(row[1]) for row in rows}
-    # a tiny epsilon drowns the model in noise; a huge one leaves it as it was
-    assert accuracy["dp:0.01"] < accuracy["none"] - 0.1
+    # a tiny epsilon costs accuracy; a huge one leaves the model as it was (the
+    # accuracy against epsilon is measured in tests/defenses/test_dp.py)
+    assert accuracy["dp:0.0001"] < accuracy["none"] - 0.02
     assert abs(accuracy["dp:1000"] - accuracy["none"]) < 0.05
+
+
+def test_defense_none_gives_the_audit_without_defenses(table_csv, capsys):
+    args = ["audit", "--data", str(table_csv), "--sensitive", "religion"]
+    args += ["--label", "outcome", "--model", "decision_tree", "--format", "csv"]
+    args += FAST
+    assert main(args) == 0
+    plain = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert main([*args, "--defense", "none"]) == 0
+    defended = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    timing = {"fit_seconds", "predict_seconds"}
+    assert [{k: v for k, v in r.items() if k not in timing} for r in plain] == [
+        {k: v for k, v in r.items() if k not in timing and k in r}
+        for r in (
+            {k: v for k, v in row.items() if k not in {"defense", "target_accuracy"}}
+            for row in defended
+        )
+    ]

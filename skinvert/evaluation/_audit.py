@@ -23,7 +23,7 @@ from ..utils._sklearn import (
 )
 from ..utils._threads import limit_threads, thread_budget
 from ..utils._validation import numbers_of_object
-from ._data import attacker_view, check_data, hide, split, take
+from ._data import attacker_view, check_records, hide, split, take
 from ._extras import group_values, membership_rows, per_record_rows, roc_curves
 from ._progress import progress
 from ._reference import choose_reference
@@ -278,6 +278,20 @@ def _train_or_check(target, X, y, members, settings, seed):
     return target
 
 
+def _check_aux_values(kind, s, aux, sensitive):
+    """Refuse auxiliary records from which no attacker could learn anything."""
+    values = np.unique(s[aux].astype(object if kind == "categorical" else float))
+    if len(values) >= 2:
+        return
+    raise ValueError(
+        f"The {len(aux)} auxiliary records all hold {sensitive!r} = "
+        f"{values[0]!r}: an attacker who has only them can learn nothing about "
+        "the other values. If the records are sorted (by this column, say), "
+        "shuffle them before splitting them into members, non-members and "
+        "auxiliary records; or pass auxiliary records holding every value."
+    )
+
+
 def _given_reference(settings, notes):
     """The reference the user chose: ``reference=``, or a model-free attack
     instance (an ``ImputationBaseline(estimator=...)``) listed in ``attacks``."""
@@ -318,15 +332,8 @@ def _run(X, y, target, members, aux, settings):
     frame = as_frame(X)
     X = frame if frame is not None else X
     label_name = getattr(y, "name", None)
-    if aux is None:
-        X, y, s, member_mask, position, notes = check_data(
-            X, y, settings.sensitive, members
-        )
-        aux_mask = None
-    else:
-        X, y, s, member_mask, aux_mask, position, notes = check_data(
-            X, y, settings.sensitive, members, aux
-        )
+    checked = check_records(X, y, settings.sensitive, members, aux)
+    X, y, s, member_mask, aux_mask, position, notes, kept = checked
     s = numbers_of_object(s)  # an object column of numbers holds numbers
     kind = kind_of(s, settings)
     seed = settings.seed
@@ -341,6 +348,7 @@ def _run(X, y, target, members, aux, settings):
         aux_mask,
         n=n,
     )
+    _check_aux_values(kind, s, aux, settings.sensitive)
     bar = progress(settings.verbose, "audit")
     bar.step("training the target" if target is None else "checking the target")
     target = _train_or_check(target, X, y, members, settings, seed)
@@ -422,7 +430,9 @@ def _run(X, y, target, members, aux, settings):
             }
             for model, row in best.items()
         }
-        per_record += per_record_rows(population, best, answers, reference_answers)
+        per_record += per_record_rows(
+            population, best, answers, reference_answers, kept
+        )
         roc += roc_curves(population, best, answers, positive, s[aux])
         if settings.by is not None:
             groups = group_values(X, y, label_name, settings.by, victims)

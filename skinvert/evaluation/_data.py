@@ -1,5 +1,7 @@
 """The records of an audit: checks, the three-way split, the attacker's view."""
 
+from collections import namedtuple
+
 import numpy as np
 from sklearn.model_selection import train_test_split
 
@@ -72,8 +74,14 @@ def split(s, n_members, n_aux, random_state, member_mask=None, aux_mask=None, n=
         if min(n_members, n - n_members) < 2:
             raise too_few(n_members, n_aux, n - n_members - n_aux)
         members, rest = cut(np.arange(n), n_members)
+        rest = np.sort(rest)  # as when the members are given: the same aux split
     else:
         members, rest = np.flatnonzero(member_mask), np.flatnonzero(~member_mask)
+        if len(rest) == 0:
+            raise ValueError(
+                f"every one of the {n} records is a member: the audit needs records "
+                "the model never saw (non-members) to compare with; pass them too."
+            )
     if aux_mask is not None:
         if (aux_mask & (member_mask if member_mask is not None else False)).any():
             raise ValueError(
@@ -120,16 +128,28 @@ def _member_mask(members, n, name="members"):
         raise ValueError(
             f"{name} holds positions outside [0, {n - 1}] (X has {n} records)."
         )
+    repeated = members.size - np.unique(members).size
+    if repeated:
+        raise ValueError(
+            f"{name} holds {repeated} repeated positions: it reads as the positions "
+            "of records of X. If it is a 0/1 mask, pass it as booleans (e.g. "
+            f"{name}.astype(bool))."
+        )
     mask = np.zeros(n, dtype=bool)
     mask[members] = True
     return mask
 
 
-def check_data(X, y, sensitive, members, aux=None):
-    """X, y, s (X may stay a DataFrame) and the member mask, without missing s or y.
+Records = namedtuple("Records", "X y s members aux position notes rows")
 
-    With ``aux`` (a mask or positions), the auxiliary mask is returned after the
-    member mask: ``X, y, s, members, aux, position, notes``.
+
+def check_records(X, y, sensitive, members=None, aux=None):
+    """The audited records without missing sensitive values or labels.
+
+    Returns a :class:`Records`: ``X`` (a DataFrame stays one), ``y``, ``s`` (the
+    sensitive values), the ``members`` and ``aux`` masks (or None), the
+    sensitive column's ``position``, ``notes`` on records left out, and ``rows``:
+    the position in the given ``X`` of each record kept.
     """
     if not is_pandas_dataframe(X):
         X = np.asarray(X)
@@ -146,6 +166,7 @@ def check_data(X, y, sensitive, members, aux=None):
     position = resolve_column(sensitive, X, param="sensitive")
     s = np.asarray(X.iloc[:, position] if is_pandas_dataframe(X) else X[:, position])
     notes = []
+    rows = np.arange(X.shape[0])
     keep = ~(_missing(s) | _missing(y))
     if not keep.all():
         notes.append(
@@ -156,9 +177,19 @@ def check_data(X, y, sensitive, members, aux=None):
         X, y, s = take(X, rows), y[rows], s[rows]
         mask = None if mask is None else mask[rows]
         aux_mask = None if aux_mask is None else aux_mask[rows]
+    return Records(X, y, s, mask, aux_mask, position, notes, rows)
+
+
+def check_data(X, y, sensitive, members, aux=None):
+    """X, y, s (X may stay a DataFrame) and the member mask, without missing s or y.
+
+    With ``aux`` (a mask or positions), the auxiliary mask is returned after the
+    member mask: ``X, y, s, members, aux, position, notes``.
+    """
+    found = check_records(X, y, sensitive, members, aux)
     if aux is not None:
-        return X, y, s, mask, aux_mask, position, notes
-    return X, y, s, mask, position, notes
+        return found[:7]
+    return (*found[:4], *found[5:7])
 
 
 def _missing(values):

@@ -13,8 +13,12 @@ from ..utils._validation import resolve_column
 from ._data import column_values, take
 
 
-def per_record_rows(population, best, answers, references):
-    """One row per victim and threat model: the best attack's hold on the truth."""
+def per_record_rows(population, best, answers, references, kept):
+    """One row per victim and threat model: the best attack's hold on the truth.
+
+    ``record`` is the victim's position in the records given to the audit
+    (``kept`` maps the records left after dropping missing values back to them).
+    """
     metric = "balanced_accuracy" if population.kind == "categorical" else "mae"
     reference = references[metric]
     out = []
@@ -22,7 +26,7 @@ def per_record_rows(population, best, answers, references):
         attack_score, reference_score, margin = population.record_risk(
             answers[row["attack"]], reference
         )
-        for i, record in enumerate(population.positions.tolist()):
+        for i, record in enumerate(kept[population.positions].tolist()):
             out.append(
                 {
                     "record": int(record),
@@ -125,7 +129,15 @@ def membership_rows(target, X, y, members, non_members, aux, n_victims, settings
             )
     except Exception as exc:  # reported; the attribute audit stands
         return [], f"membership inference failed: {type(exc).__name__}: {exc}"
-    return _as_rows(found), None
+    n_out = len(picked["non-members"])
+    note = None
+    if n_out < 1000:
+        note = (
+            f"membership: TPR at 0.1 % FPR is measured on {n_out} non-members; "
+            f"below 1000 the lowest false-positive rate they can show is 1/{n_out}, "
+            "so it reads as the TPR at that rate."
+        )
+    return _as_rows(found), note
 
 
 def _as_rows(found):

@@ -160,24 +160,53 @@ def check_features(model, columns):
 
 
 def stack_tables(parts):
-    """``(X, y-less table, members mask, aux mask)`` from named tables.
+    """One table from named record files, their roles, and notes on overlaps.
 
     ``parts`` is a list of ``(role, table)`` with roles ``"members"``,
-    ``"non-members"`` and ``"aux"``; the rows keep that order.
+    ``"non-members"`` and ``"aux"``; the rows keep that order. Returns
+    ``(table, roles, rows, notes)``: ``roles[i]`` and ``rows[i]`` say which file
+    row ``i`` came from and its position there.
+
+    Raises
+    ------
+    IntakeError
+        The files have different columns, or a non-member (or auxiliary) file
+        repeats the members' records: the sets must be disjoint.
     """
     pd = import_optional("pandas")
-    first = list(parts[0][1].columns)
+    first_role, first_table = parts[0]
+    first = list(first_table.columns)
     for role, table in parts[1:]:
         if sorted(table.columns) != sorted(first):
-            missing = [c for c in first if c not in table.columns]
-            extra = [c for c in table.columns if c not in first]
+            only_first = [c for c in first if c not in table.columns]
+            only_this = [c for c in table.columns if c not in first]
             raise IntakeError(
-                f"the {role} records' columns differ from the members': missing "
-                f"{missing or 'none'}; extra {extra or 'none'}."
+                f"the {first_role} and {role} files have different columns: only "
+                f"in {first_role}: {only_first or 'none'}; only in {role}: "
+                f"{only_this or 'none'}."
+            )
+    hashes = {
+        role: pd.util.hash_pandas_object(table[first], index=False).to_numpy()
+        for role, table in parts
+    }
+    notes = []
+    for role, table in parts[1:]:
+        repeated = int(np.isin(hashes[role], hashes[first_role]).sum())
+        if repeated and repeated >= 0.5 * len(table):
+            raise IntakeError(
+                f"{repeated} of the {len(table)} {role} records are identical to "
+                f"{first_role} records: the {role} file must hold records the model "
+                "was not trained on (is it the same file?)."
+            )
+        if repeated:
+            notes.append(
+                f"{repeated} {role} records are identical to member records (people "
+                "with the same answers, or a leak between the files)."
             )
     table = pd.concat([t[first] for _, t in parts], ignore_index=True)
     roles = np.concatenate([np.full(len(t), role) for role, t in parts])
-    return table, roles == "members", roles == "aux"
+    rows = np.concatenate([np.arange(len(t)) for _, t in parts])
+    return table, roles, rows, notes
 
 
 def as_frame(X):

@@ -131,12 +131,13 @@ def _scores(kind, reference, view, s, seed):
     if kind == "categorical":
         _, counts = np.unique(s, return_counts=True)
         folds = min(_FOLDS, int(counts.min())) if len(counts) > 1 else 0
-        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        make = StratifiedKFold
     else:
         folds = min(_FOLDS, n // 2)
-        splitter = KFold(folds, shuffle=True, random_state=seed)
+        make = KFold
     if folds < 2:
         return None
+    splitter = make(folds, shuffle=True, random_state=seed)
     predicted = np.empty(n, dtype=object if kind == "categorical" else float)
     for train, test in splitter.split(
         np.zeros(n), s if kind == "categorical" else None

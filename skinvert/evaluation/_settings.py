@@ -19,7 +19,16 @@ _SEED_MAX = np.iinfo(np.int32).max
 
 
 def seed_of(random_state):
-    """The integer seed every part of an audit derives its randomness from."""
+    """The integer seed every part of an audit derives its randomness from.
+
+    An integer is its own seed (so that an audit run with ``random_state=0`` and
+    one run by :func:`privacy_utility` with the same value use the same records);
+    None or a RandomState instance draws one.
+    """
+    if isinstance(random_state, (int, np.integer)) and not isinstance(
+        random_state, bool
+    ):
+        return int(random_state) % _SEED_MAX
     return int(check_random_state(random_state).randint(_SEED_MAX))
 
 
@@ -175,14 +184,25 @@ def check_split(target, members, member_fraction, aux_fraction, n_jobs):
 
 def kind_of(s, settings):
     """``"categorical"`` or ``"continuous"`` for the sensitive values ``s``."""
-    if settings.kind != "auto":
-        return settings.kind
     values = np.asarray(s)
-    if values.dtype.kind not in "biuf":
+    numbers = values.dtype.kind in "biuf"
+    if not numbers:
         try:
             values = values.astype(float)
+            numbers = True
         except (TypeError, ValueError):
-            return "categorical"
+            pass
+    if settings.kind == "continuous" and not numbers:
+        example = next(v for v in np.asarray(s).tolist() if not _is_number(v))
+        raise ValueError(
+            f"kind='continuous' needs numbers, but the sensitive column "
+            f"{settings.sensitive!r} holds {example!r}: audit it as categorical "
+            "(kind='auto' or 'categorical'), or convert it to numbers first."
+        )
+    if settings.kind != "auto":
+        return settings.kind
+    if not numbers:
+        return "categorical"
     if values.dtype.kind == "b":
         return "categorical"
     return (
@@ -190,3 +210,11 @@ def kind_of(s, settings):
         if len(np.unique(values)) > settings.max_categories
         else "categorical"
     )
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

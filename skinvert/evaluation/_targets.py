@@ -1,9 +1,11 @@
 """The target the audit trains: named models, one-hot encoding, descriptions."""
 
+import numpy as np
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -93,8 +95,28 @@ def make_target(model, X, *, random_state=None, n_jobs=None):
         encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         steps.append(("categorical", encoder, categorical))
     remainder = StandardScaler() if scale else "passthrough"
+    if scale and _has_missing_numbers(X, categorical):
+        # a logistic regression takes no NaN: the median fills them in
+        remainder = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     encode = ColumnTransformer(steps, remainder=remainder, sparse_threshold=0)
     return make_pipeline(encode, estimator)
+
+
+def _has_missing_numbers(X, categorical):
+    """Whether a numeric column of ``X`` (not in ``categorical``) holds NaN."""
+    if is_pandas_dataframe(X):
+        numbers = X.drop(columns=categorical)
+        return bool(numbers.isna().to_numpy().any())
+    if X.dtype.kind in "fc":
+        return bool(np.isnan(X).any())
+    keep = [j for j in range(X.shape[1]) if j not in set(categorical)]
+    return bool(_missing_cells(X[:, keep]).any())
+
+
+def _missing_cells(values):
+    """NaN cells of an object array of numbers (None counts as missing)."""
+    cells = np.asarray(values, dtype=object)
+    return np.not_equal(cells, cells) | np.equal(cells, None)
 
 
 def _final_model(target):

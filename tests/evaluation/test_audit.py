@@ -62,15 +62,23 @@ def test_tables_have_both_populations_and_the_reference_first(leaky_result):
 
 def test_planted_leak_gives_members_a_positive_advantage(leaky_result):
     best = leaky_result.summary["members"]["confidences"]
-    assert best["attack"] in {"CSMIA", "FredriksonInversion", "CombinedCSMIA",
-                              "CombinedFredrikson"}
+    assert best["attack"] in {
+        "CSMIA",
+        "FredriksonInversion",
+        "CombinedCSMIA",
+        "CombinedFredrikson",
+    }
     assert best["advantage"] > 0.05
     assert 0 < best["low"] <= best["advantage"] <= best["high"]
     # no summary line mixes threat models
     for population in leaky_result.summary.values():
         for model, entry in population.items():
-            rows = [r for p in leaky_result.rows.values() for r in p
-                    if r["attack"] == entry["attack"]]
+            rows = [
+                r
+                for p in leaky_result.rows.values()
+                for r in p
+                if r["attack"] == entry["attack"]
+            ]
             assert {r["threat_model"] for r in rows} == {model}
     # the target memorised its members: it fits them better than held-out records
     assert leaky_result.target_train_accuracy > leaky_result.target_test_accuracy
@@ -224,7 +232,12 @@ def test_dataframe_with_string_columns_and_a_wrapped_target():
 def test_every_model_runs(model):
     X, y = _data(n=400)
     result = audit(
-        X, y, sensitive=0, model=model, max_victims=40, n_bootstrap=20,
+        X,
+        y,
+        sensitive=0,
+        model=model,
+        max_victims=40,
+        n_bootstrap=20,
         membership=False,
     )
     assert len(result.rows["non-members"]) >= 3
@@ -339,3 +352,47 @@ def test_describe_sees_through_wrappers():
     assert describe(wrapped) == (
         "RoundedConfidences > FrozenEstimator > RandomForestClassifier"
     )
+
+
+def test_a_0_1_integer_mask_is_not_read_as_positions():
+    X, y = _data(n=300)
+    mask = (np.arange(300) % 2 == 0).astype(int)
+    target = DecisionTreeClassifier(random_state=0).fit(X[mask == 1], y[mask == 1])
+    with pytest.raises(ValueError, match=r"repeated positions.*astype\(bool\)"):
+        audit(X, y, sensitive=0, target=target, members=mask, **FAST)
+
+
+def test_every_record_a_member_is_refused():
+    X, y = _data(n=300)
+    target = DecisionTreeClassifier(random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="every one of the 300 records is a member"):
+        audit(X, y, sensitive=0, target=target, members=np.ones(300, bool), **FAST)
+
+
+def test_auxiliary_records_holding_one_value_are_refused():
+    X, y = _data(n=600)
+    order = np.argsort(X[:, 0], kind="stable")  # sorted by the sensitive column
+    X, y = X[order], y[order]
+    members = np.arange(600) >= 300
+    aux = np.arange(600) < 100  # the first records: all hold 0
+    target = DecisionTreeClassifier(random_state=0).fit(X[members], y[members])
+    with pytest.raises(ValueError, match=r"all hold 0 = 0\.0.*shuffle"):
+        audit(X, y, sensitive=0, target=target, members=members, aux=aux, **FAST)
+
+
+def test_a_logistic_target_trained_on_records_with_missing_numbers():
+    X, y = _data(n=400)
+    X = X.copy()
+    X[::7, 3] = np.nan
+    result = audit(X, y, sensitive=0, model="logistic_regression", **FAST)
+    assert result.target_test_accuracy > 0.5
+
+
+def test_continuous_kind_on_strings_is_explained():
+    pd = pytest.importorskip("pandas")
+    X, y = _data(n=300)
+    frame = pd.DataFrame(X, columns=list("sabcde")).assign(
+        s=np.where(X[:, 0] > 0, "north", "south")
+    )
+    with pytest.raises(ValueError, match=r"kind='continuous' needs numbers.*'s'"):
+        audit(frame, y, sensitive="s", kind="continuous", **FAST)

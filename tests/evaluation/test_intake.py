@@ -156,8 +156,8 @@ def test_column_mismatch_names_the_columns(files, tmp_path, capsys):
     args[args.index(str(paths["members"]))] = str(tmp_path / "members.csv")
     assert main(args) == 2  # the member and non-member files disagree
     err = capsys.readouterr().err
-    assert "non-members records' columns differ" in err
-    assert "missing ['x33']" in err and "extra ['x3']" in err
+    assert "the members and non-members files have different columns" in err
+    assert "only in members: ['x33']" in err and "only in non-members: ['x3']" in err
     args[args.index(str(paths["non_members"]))] = str(tmp_path / "non_members.csv")
     assert main(args) == 2  # both agree, but not with the model
     err = capsys.readouterr().err
@@ -188,3 +188,46 @@ def test_json_output_validates(files, capsys):
     )
     jsonschema.validate(data, schema)
     assert set(data["inputs"]) >= {"model", "members", "non_members", "model_type"}
+
+
+def test_the_same_file_as_members_and_non_members_is_refused(files, capsys):
+    paths, _, _ = files
+    args = _args(paths)
+    args[args.index(str(paths["non_members"]))] = str(paths["members"])
+    assert main(args) == 2
+    assert "identical to members records" in capsys.readouterr().err
+
+
+def test_per_record_rows_name_their_file_and_row(files, tmp_path):
+    paths, _, _ = files
+    out = tmp_path / "risk.csv"
+    assert main(_args(paths, "model", "--per-record", str(out))) == 0
+    risk = pd.read_csv(out)
+    assert set(risk["source"]) == {str(paths["members"]), str(paths["non_members"])}
+    members = risk[risk["population"] == "members"]
+    assert (members["source"] == str(paths["members"])).all()
+    assert members["row"].between(0, 449).all()
+    non_members = risk[risk["population"] == "non-members"]
+    assert non_members["row"].between(0, 449).all()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--output", "/no/such/folder/a.json"], "no such folder"),
+        (["--report", "report.pdf"], "name it .html"),
+    ],
+)
+def test_outputs_are_checked_before_any_work(files, capsys, extra, message):
+    paths, _, _ = files
+    assert main(_args(paths, "model", *extra)) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unfitted_model_file_says_what_to_do(tmp_path, files, capsys):
+    paths, _, _ = files
+    sio.dump(DecisionTreeClassifier(), tmp_path / "unfitted.skops")
+    args = _args(paths, "model")
+    args[args.index(str(paths["model"]))] = str(tmp_path / "unfitted.skops")
+    assert main(args) == 2
+    assert "is not fitted" in capsys.readouterr().err
