@@ -16,7 +16,7 @@ change what the model reveals:
 :func:`skinvert.defenses.privacy_utility` audits every setting on the same
 records: the same training members, the same attacker's auxiliary data, the
 same victims. For each it reports the target's accuracy on held-out records
-(the utility) and each attack's advantage over the imputation baseline, on
+(the utility) and each attack's advantage over the model-free reference, on
 members and on non-members (the privacy).
 """
 
@@ -122,8 +122,8 @@ table = privacy_utility(
 # The table
 # ---------
 # ``accuracy`` is the target's on held-out records; each attack column is its
-# advantage over the imputation baseline (whose own accuracy is
-# ``baseline:*``). Two threat models meet here. Four attacks enumerate the
+# advantage in balanced accuracy over the model-free reference (whose own score
+# is ``reference:*``). Two threat models meet here. Four attacks enumerate the
 # affair answer and query the target on each completed record; the attacker
 # never sees the model's answer on the victim's true record. LearnedInversion
 # assumes she does (say, she sees the score the model gave the victim) and
@@ -143,35 +143,34 @@ print(table[shown].round(3).to_string(index=False))
 # %%
 # What the numbers say
 # --------------------
-# *The deep forest memorises its members* (train accuracy 0.95, held-out 0.73):
-# the enumerating attacks gain up to +0.14 over the baseline on members
-# (CSMIA) and nothing on non-members.
+# (The numbers below are those the table above prints with ``random_state=0``.)
+#
+# *The deep forest memorises its members* (train accuracy 0.952, held-out
+# 0.719): the best enumerating attack gains +0.142 over the reference on
+# members and +0.031 on non-members.
 #
 # *Coarser outputs* cost nothing in accuracy: none changes a decision. Rounding
-# to one or two decimals protects nothing either: the attacks compare the two
-# candidates' confidences, and the comparison survives rounding. Releasing only
-# the decision (rounding to 0 decimals, top-1 and label only are then the same
-# one-hot answer for a yes/no task) brings CSMIA from +0.14 to +0.09 but no
-# lower: on a memorised record the decision itself flips with the affair
-# answer, which FredriksonInversion and the label-only LOMIA (+0.07 whatever the
-# release) read as well. Noise on the confidences sits in between.
+# to two or one decimals protects little (+0.139, +0.123): the attacks compare
+# the candidates' confidences, and the comparison survives rounding. Releasing
+# only the decision (rounding to 0 decimals, top-1 and label only are then the
+# same one-hot answer for a yes/no task) brings it to +0.055 but not to zero:
+# on a memorised record the decision itself flips with the affair answer.
+# Noise of scale 0.5 on the log-confidences sits in between (+0.134).
 #
 # *Another model.* The logistic regression does not memorise (train and
-# held-out accuracy agree) and is more accurate here than the forest: the
-# enumerating attacks' advantage falls to +0.04 on members and +0.01 on
-# non-members, little beyond the population-level link between affairs and
-# happiness. Differential privacy adds nothing
-# visible against them at epsilon 1 or more, and at epsilon 0.1 costs nine
-# points of accuracy.
+# held-out accuracy agree, 0.773 and 0.769): the enumerating attacks' advantage
+# falls to +0.019 on members and +0.001 on non-members. Differential privacy
+# adds nothing visible against them, and at epsilon 0.1 costs ten points of
+# accuracy (0.669).
 #
 # *The answer on the true record.* The logistic model uses the affair answer as
-# an input, so the confidence it gives a woman reveals that answer: +0.30 for
-# members and non-members alike, and differential privacy does not help
-# (epsilon 1 to 100) until it destroys the model (0.1). It protects the
-# training records, not what a model says about the person it is asked about.
-# Only not releasing answers about a person to others, or not using the
-# sensitive attribute as an input, does. The forest's answers reveal less, and
-# releasing only its decision halves that.
+# an input, so the confidence it gives a woman reveals that answer:
+# LearnedInversion gains +0.363 on members and +0.371 on non-members alike, and
+# differential privacy does not change that at epsilon 1 to 100; only at 0.1,
+# where the model loses its accuracy, does it fall (+0.080, +0.061). It
+# protects the training records, not what a model says about the person it is
+# asked about. The forest's answers reveal less (+0.066, +0.172), and releasing
+# only its decision more than halves that (+0.029, +0.068).
 #
 # White-box attacks, which read the forest's trees, are not run on the wrapped
 # targets: output defenses do not apply to someone holding the model itself.
@@ -182,7 +181,7 @@ print(table[shown].round(3).to_string(index=False))
 # ---------------------------------------
 # One column of bars per setting. Top: the target's accuracy on held-out records
 # (the utility; higher is better). Middle and bottom: the advantage over the
-# imputation baseline of the best enumerating attack and of the attack reading
+# model-free reference of the best enumerating attack and of the attack reading
 # the answer on the true record, for members (dark) and non-members (light);
 # lower is better for the defender.
 def plot(table, path):
@@ -215,7 +214,7 @@ def plot(table, path):
             )
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_ylabel("advantage")
-        ax.set_title(f"privacy: {title}, over the imputation baseline")
+        ax.set_title(f"privacy: {title}, over the model-free reference")
     axes[1].legend(loc="upper right")
     axes[2].set_xticks(where, names, rotation=30, ha="right")
     for ax in axes:  # output defenses | other models
