@@ -12,10 +12,10 @@ from .._query import (
     query_target,
 )
 from ..base import BaseInversion
+from ..utils._shadow import make_shadow_targets
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._imputation import known_feature_table, make_default_imputer
-from ._shadow_targets import make_shadow_targets
 
 
 def parameters_with_target(target_text):
@@ -112,7 +112,7 @@ class FredriksonLabelOnly(BaseInversion):
     ``confusion="shadow"`` the matrix is estimated instead on the members of
     shadow targets (Shokri et al., IEEE S&P 2017) the attacker trains like the
     target on halves of its auxiliary data (see
-    :func:`~skinvert.attacks._shadow_targets.make_shadow_targets`); ``"both"`` pools
+    :func:`~skinvert.utils._shadow.make_shadow_targets`); ``"both"`` pools
     the counts of the shadows' members and of the target on the auxiliary
     records, for victims of unknown membership.
 

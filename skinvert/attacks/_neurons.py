@@ -110,6 +110,13 @@ def _resolve_layers(layers, n_hidden):
     return sorted({int(v) % n_hidden for v in chosen})
 
 
+_NEURON_CONSTRAINTS = {
+    "n_neurons": [Interval(Integral, 1, None, closed="left")],
+    "layers": [Integral, "array-like", None],
+    "scoring": [StrOptions({"correlation", "logistic"})],
+}
+
+
 class _Network:
     """The target's hidden activations of every victim completed with each candidate."""
 
@@ -491,9 +498,7 @@ class NeuronOutputInversion(_NeuronMixin, BaseInversion):
             for key, value in BaseInversion._parameter_constraints.items()
             if key not in ("n_jobs", "verbose")
         },
-        "n_neurons": [Interval(Integral, 1, None, closed="left")],
-        "layers": [Integral, "array-like", None],
-        "scoring": [StrOptions({"correlation", "logistic"})],
+        **_NEURON_CONSTRAINTS,
     }
 
     def __init__(
@@ -619,9 +624,7 @@ class CombinedNeuronOutput(_NeuronMixin, _CombinedInversion):
             if key != "verbose"
         },
         **{key: value for key, value in _CONSTRAINTS.items() if key != "smoothing"},
-        "n_neurons": [Interval(Integral, 1, None, closed="left")],
-        "layers": [Integral, "array-like", None],
-        "scoring": [StrOptions({"correlation", "logistic"})],
+        **_NEURON_CONSTRAINTS,
     }
 
     def __init__(

@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, query_target
 from ..base import BaseInversion
+from ..utils._shadow import _take, default_shadow_estimator, make_shadow_targets
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ._confidence import _label_confidence, _top_class
 from ._decision import (
@@ -30,7 +31,6 @@ from ._decision import (
 )
 from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._imputation import known_feature_table, make_default_imputer
-from ._shadow_targets import _take, default_shadow_estimator, make_shadow_targets
 
 __all__ = [
     "ShadowCalibratedInversion",

@@ -36,6 +36,31 @@ def _one_hot(labels, classes):
     return proba
 
 
+def _monitored(method, summary):
+    """``MonitoredTarget.<method>``: the wrapped model's answer through ``_answer``."""
+
+    def answer(self, X, *, client=None):
+        return self._answer(method, X, client)
+
+    answer.__name__ = method
+    answer.__qualname__ = f"MonitoredTarget.{method}"
+    answer.__doc__ = f"""{summary}
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Query rows, passed to the wrapped model untouched.
+        client : hashable, default=None
+            The client asking (default: the wrapper's ``client``).
+
+        Returns
+        -------
+        answer : ndarray
+            The wrapped model's answer.
+        """
+    return answer
+
+
 class MonitoredTarget(QueryCounter):
     """Answer queries through the target while a :class:`QueryMonitor` watches them.
 
@@ -287,76 +312,27 @@ class MonitoredTarget(QueryCounter):
         with stream.lock:
             return 0 if stream.index is None else int(stream.index.nbytes)
 
-    def predict(self, X, *, client=None):
-        """The wrapped model's decision, monitored and counted.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Query rows, passed to the wrapped model untouched.
-        client : hashable, default=None
-            The client asking (default: the wrapper's ``client``).
-
-        Returns
-        -------
-        answer : ndarray
-            The wrapped model's answer.
-        """
-        return self._answer("predict", X, client)
-
-    @available_if(_wrapped_has("predict_proba"))
-    def predict_proba(self, X, *, client=None):
-        """The wrapped model's confidences (label-only for a degraded client).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Query rows, passed to the wrapped model untouched.
-        client : hashable, default=None
-            The client asking (default: the wrapper's ``client``).
-
-        Returns
-        -------
-        answer : ndarray
-            The wrapped model's answer.
-        """
-        return self._answer("predict_proba", X, client)
-
-    @available_if(_wrapped_has("predict_log_proba"))
-    def predict_log_proba(self, X, *, client=None):
-        """The wrapped model's log-confidences (label-only for a degraded client).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Query rows, passed to the wrapped model untouched.
-        client : hashable, default=None
-            The client asking (default: the wrapper's ``client``).
-
-        Returns
-        -------
-        answer : ndarray
-            The wrapped model's answer.
-        """
-        return self._answer("predict_log_proba", X, client)
-
-    @available_if(_wrapped_has("decision_function"))
-    def decision_function(self, X, *, client=None):
-        """The wrapped model's decision scores (label-only for a degraded client).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Query rows, passed to the wrapped model untouched.
-        client : hashable, default=None
-            The client asking (default: the wrapper's ``client``).
-
-        Returns
-        -------
-        answer : ndarray
-            The wrapped model's answer.
-        """
-        return self._answer("decision_function", X, client)
+    predict = _monitored(
+        "predict", "The wrapped model's decision, monitored and counted."
+    )
+    predict_proba = available_if(_wrapped_has("predict_proba"))(
+        _monitored(
+            "predict_proba",
+            "The wrapped model's confidences (label-only for a degraded client).",
+        )
+    )
+    predict_log_proba = available_if(_wrapped_has("predict_log_proba"))(
+        _monitored(
+            "predict_log_proba",
+            "The wrapped model's log-confidences (label-only for a degraded client).",
+        )
+    )
+    decision_function = available_if(_wrapped_has("decision_function"))(
+        _monitored(
+            "decision_function",
+            "The wrapped model's decision scores (label-only for a degraded client).",
+        )
+    )
 
 
 def _describe(alert):

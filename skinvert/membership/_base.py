@@ -11,13 +11,14 @@ membership: ``predict`` says 1 (member of the target's training set) or 0,
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._query import query_target
 from ..utils._optional import is_pandas_dataframe
+from ..utils._shadow import default_shadow_estimator, reseed
 from ..utils._sklearn import HasMethods, Interval
 from ..utils._validation import check_target, resolve_column
 
@@ -267,17 +268,8 @@ def default_shadow(target, random_state):
     """A fresh copy of the target's estimator, or a random forest.
 
     A scikit-learn target (a :class:`sklearn.frozen.FrozenEstimator` is unwrapped)
-    is cloned; anything else (an API client) gets a random forest.
+    is cloned; anything else (an API client) gets a random forest
+    (:func:`skinvert.utils._shadow.default_shadow_estimator`). Its own
+    ``random_state`` parameter, if any, is set to ``random_state``.
     """
-    inner = target
-    if type(target).__name__ == "FrozenEstimator":
-        inner = target.estimator
-    if hasattr(inner, "get_params") and hasattr(inner, "fit"):
-        model = clone(inner)
-    else:
-        from sklearn.ensemble import RandomForestClassifier
-
-        model = RandomForestClassifier(n_estimators=100)
-    if "random_state" in model.get_params():
-        model.set_params(random_state=random_state)
-    return model
+    return reseed(default_shadow_estimator(target), random_state, deep=False)

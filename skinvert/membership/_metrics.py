@@ -14,6 +14,17 @@ from ..utils._optional import import_optional
 from ..utils._sklearn import Interval, validate_params
 from ._base import check_membership
 
+_PAIR_PARAMETERS = """y_true : array-like of shape (n_records,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_records,)
+        Membership scores (higher: member)."""
+
+
+def _pair_doc(function):
+    """Fill ``{pair}`` in ``function``'s docstring with the two shared parameters."""
+    function.__doc__ = function.__doc__.replace("{pair}", _PAIR_PARAMETERS)
+    return function
+
 
 def _pair(y_true, scores):
     scores = np.asarray(scores, dtype=np.float64)
@@ -34,15 +45,13 @@ def _pair(y_true, scores):
     return y, scores
 
 
+@_pair_doc
 def membership_roc_curve(y_true, scores):
     """False- and true-positive rates of every threshold on the scores.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_records,)
-        1 for members, 0 for non-members.
-    scores : array-like of shape (n_records,)
-        Membership scores (higher: member).
+    {pair}
 
     Returns
     -------
@@ -65,6 +74,7 @@ def membership_roc_curve(y_true, scores):
     return np.r_[0.0, fpr], np.r_[0.0, tpr]
 
 
+@_pair_doc
 def membership_advantage(y_true, scores):
     """Membership advantage: the largest TPR - FPR over thresholds (Yeom et al.).
 
@@ -73,10 +83,7 @@ def membership_advantage(y_true, scores):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_records,)
-        1 for members, 0 for non-members.
-    scores : array-like of shape (n_records,)
-        Membership scores.
+    {pair}
 
     Returns
     -------
@@ -92,15 +99,13 @@ def membership_advantage(y_true, scores):
     return float(np.max(tpr - fpr))
 
 
+@_pair_doc
 def membership_roc_auc(y_true, scores):
     """Area under the ROC curve of the membership scores (0.5 is chance).
 
     Parameters
     ----------
-    y_true : array-like of shape (n_records,)
-        1 for members, 0 for non-members.
-    scores : array-like of shape (n_records,)
-        Membership scores.
+    {pair}
 
     Returns
     -------
@@ -124,6 +129,7 @@ def membership_roc_auc(y_true, scores):
     },
     prefer_skip_nested_validation=True,
 )
+@_pair_doc
 def membership_tpr_at_fpr(y_true, scores, *, fpr=0.01):
     """Fraction of members flagged when a fraction ``fpr`` of non-members is.
 
@@ -135,10 +141,7 @@ def membership_tpr_at_fpr(y_true, scores, *, fpr=0.01):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_records,)
-        1 for members, 0 for non-members.
-    scores : array-like of shape (n_records,)
-        Membership scores.
+    {pair}
     fpr : float, default=0.01
         The false-positive rate.
 
@@ -168,15 +171,13 @@ MEMBERSHIP_SCORERS = {
 }
 
 
+@_pair_doc
 def plot_membership_roc(y_true, scores, *, ax=None, label=None):
     """ROC curve of membership scores on log-log axes (Carlini et al.'s view).
 
     Parameters
     ----------
-    y_true : array-like of shape (n_records,)
-        1 for members, 0 for non-members.
-    scores : array-like of shape (n_records,)
-        Membership scores.
+    {pair}
     ax : matplotlib Axes, default=None
         Where to draw; a new figure if ``None``.
     label : str, default=None

@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 
 from .._query import DEFAULT_BATCH_SIZE, _take_rows
 from ..utils._optional import import_optional, is_pandas_dataframe
+from ..utils._shadow import reseed
 from ..utils._sklearn import HasMethods, Interval
 from ._base import BaseMembershipAttack, default_shadow, logit_confidence
 
@@ -58,9 +59,7 @@ def train_shadows(template, records, labels, inside, classes, *, seeds, keep, n_
     """
     tasks = []
     for seed, mask in zip(seeds, inside):
-        model = clone(template)
-        if "random_state" in model.get_params():
-            model.set_params(random_state=int(seed))
+        model = reseed(clone(template), int(seed), deep=False)
         task = delayed(_train_shadow)(model, records, labels, mask, classes, keep)
         tasks.append(task)
     results = Parallel(n_jobs=n_jobs)(tasks)

@@ -91,6 +91,17 @@ class Oracle:
         self.n_jobs = n_jobs
         self.n_queries = 0
 
+    @classmethod
+    def for_attack(cls, attack, *, max_queries=None):
+        """The oracle of an attack's ``target``, ``batch_size`` and ``n_jobs``."""
+        return cls(
+            attack.target,
+            feature_names=target_feature_names(attack.target),
+            max_queries=max_queries,
+            batch_size=attack.batch_size,
+            n_jobs=attack.n_jobs,
+        )
+
     def remaining(self):
         if self.max_queries is None:
             return np.inf

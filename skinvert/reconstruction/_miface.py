@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._query import DEFAULT_BATCH_SIZE
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ..utils._validation import check_target
-from ._common import Domain, Oracle, target_feature_names
+from ._common import Domain, Oracle
 from ._descent import _Descent
 from ._gradients import UnsupportedGradientError, analytic_model
 
@@ -264,13 +264,7 @@ class MIFace(BaseEstimator):
         mode, forward = self._resolve_gradient()
         n_classes, d = len(classes), X.shape[1]
         R = n_classes * self.n_starts
-        oracle = Oracle(
-            self.target,
-            feature_names=target_feature_names(self.target),
-            max_queries=self.max_queries,
-            batch_size=self.batch_size,
-            n_jobs=self.n_jobs,
-        )
+        oracle = Oracle.for_attack(self, max_queries=self.max_queries)
         per_grad = {"finite_difference": 2 * d, "nes": 2 * self.nes_samples}.get(
             mode, 0
         )

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._query import DEFAULT_BATCH_SIZE
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ..utils._validation import check_target
-from ._common import Domain, Oracle, target_feature_names
+from ._common import Domain, Oracle
 
 MIN_QUERIES = 10
 
@@ -197,13 +197,7 @@ class Surrogate(BaseEstimator):
             categorical_features=self.categorical_features,
         )
         records = self._synthesise(train, n_synth, domain, rng)
-        oracle = Oracle(
-            self.target,
-            feature_names=target_feature_names(self.target),
-            max_queries=self.max_queries,
-            batch_size=self.batch_size,
-            n_jobs=self.n_jobs,
-        )
+        oracle = Oracle.for_attack(self, max_queries=self.max_queries)
         labels = np.asarray(oracle(records, method="predict"))
         if self.estimator is None:
             estimator = DecisionTreeClassifier(random_state=self.random_state)
@@ -293,12 +287,7 @@ class Surrogate(BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        oracle = Oracle(
-            self.target,
-            feature_names=target_feature_names(self.target),
-            batch_size=self.batch_size,
-            n_jobs=self.n_jobs,
-        )
+        oracle = Oracle.for_attack(self)
         return float(np.mean(oracle(X, method="predict") == self.estimator_.predict(X)))
 
     def __sklearn_tags__(self):

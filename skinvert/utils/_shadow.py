@@ -3,6 +3,10 @@
 Shokri et al. (IEEE S&P 2017): a model trained on records the attacker holds,
 with the target's learning algorithm, tells it how a model behaves on records
 it was trained on (members) and on records it was not (non-members).
+
+Shared by the attribute attacks (:mod:`skinvert.attacks`) and the membership
+attacks (:mod:`skinvert.membership`): the default shadow estimator, reseeding,
+and the paired half splits of :func:`make_shadow_targets`.
 """
 
 from functools import partial
@@ -15,21 +19,23 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
 
-from ..utils._threads import run_bounded, thread_budget
+from ._threads import run_bounded, thread_budget
 
 
 def default_shadow_estimator(target):
     """An unfitted model like ``target``: its clone, else a random forest.
 
     ``FrozenEstimator`` wrappers are unwrapped; a scikit-learn estimator or
-    ``Pipeline`` is cloned (same type and parameters, fitted state dropped);
-    anything else (an API client, say) gets a
-    :class:`~sklearn.ensemble.RandomForestClassifier`.
+    ``Pipeline`` (anything with ``get_params`` and ``fit``) is cloned (same type
+    and parameters, fitted state dropped); anything else (an API client, say)
+    gets a :class:`~sklearn.ensemble.RandomForestClassifier`.
     """
     model = target
     while isinstance(model, FrozenEstimator):
         model = model.estimator
-    if isinstance(model, BaseEstimator):
+    if isinstance(model, BaseEstimator) or (
+        hasattr(model, "get_params") and hasattr(model, "fit")
+    ):
         try:
             return clone(model)
         except Exception:  # a wrapper that cannot be rebuilt unfitted
@@ -37,11 +43,11 @@ def default_shadow_estimator(target):
     return RandomForestClassifier()
 
 
-def _reseed(model, seed):
-    """Set every ``random_state`` parameter of ``model`` (nested ones too)."""
+def reseed(model, seed, *, deep=True):
+    """Set the ``random_state`` parameter of ``model`` (nested ones too if ``deep``)."""
     keys = [
         key
-        for key in model.get_params(deep=True)
+        for key in model.get_params(deep=deep)
         if key == "random_state" or key.endswith("__random_state")
     ]
     if keys:
@@ -109,7 +115,7 @@ def make_shadow_targets(
     Examples
     --------
     >>> from sklearn.tree import DecisionTreeClassifier
-    >>> from skinvert.attacks._shadow_targets import make_shadow_targets
+    >>> from skinvert.utils._shadow import make_shadow_targets
     >>> from skinvert.datasets import make_sensitive_classification
     >>> X, y = make_sensitive_classification(n_samples=200, random_state=0)
     >>> target = DecisionTreeClassifier(random_state=0).fit(X[:100], y[:100])
@@ -147,7 +153,7 @@ def make_shadow_targets(
     limit = thread_budget(n_jobs, effective_n_jobs(n_jobs))
     models = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(partial(run_bounded, _fit_shadow, limit))(
-            _reseed(clone(base), seed),
+            reseed(clone(base), seed),
             _take(X, np.flatnonzero(members)),
             y[members],
         )
