@@ -25,6 +25,7 @@ from ._query import (
     query_target,
 )
 from ._sensitive import (
+    SingleCandidateWarning,
     as_categories,
     check_not_task_label,
     joint_candidates,
@@ -41,6 +42,7 @@ __all__ = [
     "DEFAULT_MAX_CANDIDATES",
     "BaseContinuousInversion",
     "BaseInversion",
+    "SingleCandidateWarning",
     "query_target",
 ]
 
@@ -225,6 +227,12 @@ class BaseInversion(
         -------
         self : object
             The fitted attack.
+
+        Warns
+        -----
+        SingleCandidateWarning
+            When ``y`` (or ``candidates``) leaves a single candidate value: the
+            attack can then only ever answer that value.
         """
         self._reject_dask(X, y)
         with self._fit_state():

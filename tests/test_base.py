@@ -530,7 +530,7 @@ def test_regressors_name_missing_sensitive_values_and_the_fix():
 
 
 def test_a_single_sensitive_value_warns_that_it_is_the_only_answer():
-    from skinvert._sensitive import SingleCandidateWarning
+    from skinvert.base import SingleCandidateWarning
 
     X, y = _data(40)
     target = LogisticRegression().fit(X, y)
@@ -550,3 +550,104 @@ def test_a_single_sensitive_value_warns_that_it_is_the_only_answer():
         warnings.simplefilter("error", SingleCandidateWarning)
         FredriksonInversion(target, candidates=[1, 2]).fit(X, only)
         FredriksonInversion(target).fit(X, X[:, 0])
+
+
+# ------------------------------------- continuous sensitive values (regressors)
+def test_score_is_r2_and_prior_mean_feeds_the_advantage_scorer():
+    from sklearn.metrics import r2_score
+
+    from skinvert.metrics import make_advantage_scorer
+
+    from .attacks._continuous_data import _regression_split
+
+    target, view, s, (members, aux, _) = _regression_split(0, n=900)
+    attack = FredriksonRegressor(target, sensitive=0, label=5).fit(view[aux], s[aux])
+    predicted = attack.predict(view[members])
+    assert attack.score(view[members], s[members]) == pytest.approx(
+        r2_score(s[members], predicted)
+    )
+    assert attack.prior_mean_ == pytest.approx(s[aux].mean())
+    advantage = make_advantage_scorer("mae")(attack, view[members], s[members])
+    prior_error = np.abs(s[members] - s[aux].mean()).mean()
+    assert advantage == pytest.approx(
+        prior_error - np.abs(s[members] - predicted).mean()
+    )
+
+
+def test_grid_search_and_cross_validation_with_a_frozen_target():
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    from .attacks._continuous_data import _regression_split
+
+    target, view, s, (_, aux, _) = _regression_split(0, n=900)
+    attack = FredriksonRegressor(FrozenEstimator(target), sensitive=0, label=5)
+    search = GridSearchCV(attack, {"estimate": ["mean", "map"]}, cv=3)
+    search.fit(view[aux], s[aux])
+    assert search.best_params_ == {"estimate": "mean"}
+    assert search.best_estimator_.target.estimator is target
+    assert cross_val_score(attack, view[aux], s[aux], cv=3).shape == (3,)
+
+
+def test_dataframe_without_the_sensitive_column_and_pipeline_step():
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import make_pipeline
+
+    from .attacks._continuous_data import _regression_split
+
+    pd = pytest.importorskip("pandas")
+    _, view, s, (members, aux, _) = _regression_split(0, n=900)
+    frame = pd.DataFrame(view, columns=["age", "a", "b", "c", "d", "happy"])
+    target = RandomForestClassifier(n_estimators=20, random_state=0)
+    target.fit(frame.iloc[members, :5], frame["happy"].iloc[members])
+    attack = FredriksonRegressor(target, sensitive="age", label="happy")
+    attack.fit(frame.iloc[aux], s[aux]).set_output(transform="pandas")
+    victims = frame.iloc[members]
+    expected = attack.predict(victims)
+    np.testing.assert_array_equal(attack.predict(victims.drop(columns="age")), expected)
+    filled = attack.transform(victims.drop(columns="age"))
+    assert list(filled.columns) == ["age", "a", "b", "c", "d"]
+    np.testing.assert_array_equal(filled["age"].to_numpy(), expected)
+    assert list(attack.get_feature_names_out()) == list(filled.columns)
+    pipeline = make_pipeline(attack, FrozenEstimator(target))
+    np.testing.assert_array_equal(pipeline.predict(victims), target.predict(filled))
+
+
+@pytest.mark.parametrize("name", ["FredriksonRegressor", "LearnedInversionRegressor"])
+def test_deterministic_batch_independent_inputs_untouched(name):
+    import skinvert.attacks
+
+    from .attacks._continuous_data import _regression_split
+
+    attack_class = getattr(skinvert.attacks, name)
+    target, view, s, (members, aux, _) = _regression_split(0, n=600)
+    before = view.copy()
+    seed = {"random_state": 0} if name == "LearnedInversionRegressor" else {}
+    small = attack_class(target, sensitive=0, label=5, batch_size=40, **seed)
+    large = attack_class(target, sensitive=0, label=5, **seed)
+    np.testing.assert_array_equal(
+        small.fit(view[aux], s[aux]).predict(view[members]),
+        large.fit(view[aux], s[aux]).predict(view[members]),
+    )
+    np.testing.assert_array_equal(view, before)
+
+
+def test_bad_sensitive_values_are_explained():
+    from .attacks._continuous_data import _NoProba, _regression_split
+
+    target, view, s, (_, aux, _) = _regression_split(0, n=300)
+    attack = FredriksonRegressor(target, sensitive=0, label=5)
+    with pytest.raises(ValueError, match="must hold numbers"):
+        attack.fit(view[aux], np.array(["old"] * 100))
+    with pytest.raises(ValueError, match=r"must have shape \(100,\)"):
+        attack.fit(view[aux], np.zeros((100, 2)))
+    with pytest.raises(
+        ValueError, match="100 records but the sensitive values have 99"
+    ):
+        attack.fit(view[aux], s[aux][:99])
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        attack.fit(view[aux], np.full(100, np.nan))
+    with pytest.raises(ValueError, match="'sensitive' parameter"):
+        FredriksonRegressor(target, sensitive=[0, 1], label=5).fit(view[aux], s[aux])
+    with pytest.raises(TypeError, match="'predict_proba'"):
+        FredriksonRegressor(_NoProba(), sensitive=0).fit(view[aux, :5], s[aux])
