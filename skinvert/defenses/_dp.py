@@ -71,36 +71,23 @@ def sample_ball_noise(rng, dim, scale):
 def objective_perturbation_budget(epsilon, n, regularization, curvature=0.25):
     r"""Noise budget and extra regulariser of objective perturbation.
 
-    Chaudhuri, Monteleoni and Sarwate (JMLR 2011, Theorem 9) show that
-    minimising :math:`J(w) + b^\top w / n + \tfrac{\Delta}{2}\|w\|^2`, with
-    :math:`J` regularised by :math:`\tfrac{\Lambda}{2}\|w\|^2` and :math:`b` of
+    Chaudhuri, Monteleoni and Sarwate (JMLR 2011, Theorem 9): minimising
+    :math:`J(w) + b^\top w / n + \tfrac{\Delta}{2}\|w\|^2`, with :math:`b` of
     density proportional to :math:`\exp(-\epsilon' \|b\| / 2)`, is
     ``epsilon``-differentially private whenever
 
     .. math::
 
         \epsilon' + 2 \log\Bigl(1 + \frac{c}{n (\Lambda + \Delta)}\Bigr)
-        \le \epsilon, \qquad \Delta \ge 0, \ \epsilon' > 0:
+        \le \epsilon, \qquad \Delta \ge 0, \ \epsilon' > 0.
 
-    the noise densities at neighbouring data sets differ by at most
-    :math:`e^{\epsilon'}` (the gradients of one record's loss differ by at most
-    2 in norm), and the Jacobians of the map from noise to model by at most
-    :math:`(1 + c / (n(\Lambda + \Delta)))^2`. Their Algorithm 2 takes
-    :math:`\Delta = 0` and
-    :math:`\epsilon' = \epsilon - \log(1 + 2c/(n\Lambda) + c^2/(n\Lambda)^2)`
-    when that is positive, and otherwise
-    :math:`\Delta = c / (n (e^{\epsilon/4} - 1)) - \Lambda`, which makes the
-    Jacobian term exactly :math:`\epsilon / 2`, and :math:`\epsilon' = \epsilon/2`.
-
-    This function takes the second branch whenever the first leaves
-    :math:`\epsilon' < \epsilon / 2`, not only when it leaves
-    :math:`\epsilon' \le 0`: there :math:`\Delta > 0` (because
-    :math:`2\log(1 + c/(n\Lambda)) > \epsilon/2` means
-    :math:`\Lambda < c/(n(e^{\epsilon/4} - 1))`), the condition above holds with
-    equality, and the noise is smaller (:math:`\epsilon/2` exceeds the first
-    branch's :math:`\epsilon'`). The two branches meet at
-    :math:`\epsilon' = \epsilon/2`, where :math:`\Delta = 0`, so noise and
-    regularisation both shrink continuously as ``epsilon`` grows.
+    First branch (their Algorithm 2): :math:`\Delta = 0` and
+    :math:`\epsilon' = \epsilon - \log(1 + 2c/(n\Lambda) + c^2/(n\Lambda)^2)`.
+    When that leaves :math:`\epsilon' < \epsilon / 2` (the paper switches only at
+    :math:`\epsilon' \le 0`), :math:`\Delta = c / (n (e^{\epsilon/4} - 1)) - \Lambda`
+    and :math:`\epsilon' = \epsilon/2`: private with equality, less noise, and
+    continuous in ``epsilon``. The derivation is in ``docs/privacy.md`` ("The two
+    algorithms").
 
     Parameters
     ----------
@@ -166,51 +153,25 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
     * ``method="objective"`` (objective perturbation, their Algorithm 2; the
       default): minimise :math:`J(w) + b^\top w / n + \tfrac{\Delta}{2}\|w\|^2`
       with :math:`b` of density proportional to :math:`\exp(-\epsilon'\|b\|/2)`
-      (norm :math:`\mathrm{Gamma}(D, 2/\epsilon')`, uniform direction), where
-      :math:`c = 1/4` and
-      :math:`\epsilon' = \epsilon - \log(1 + 2c/(n\Lambda) + c^2/(n\Lambda)^2)`,
-      :math:`\Delta = 0`; when this :math:`\epsilon'` falls below
-      :math:`\epsilon/2`, instead :math:`\Delta = c/(n(e^{\epsilon/4}-1)) - \Lambda`
-      and :math:`\epsilon' = \epsilon/2`. The paper switches only when
-      :math:`\epsilon' \le 0`; switching below :math:`\epsilon/2` is private
-      under the same theorem and adds less noise (derivation in
-      :func:`~skinvert.defenses._dp.objective_perturbation_budget`).
+      (norm :math:`\mathrm{Gamma}(D, 2/\epsilon')`, uniform direction);
+      :math:`\epsilon'` and :math:`\Delta` from
+      :func:`~skinvert.defenses._dp.objective_perturbation_budget`.
     * ``method="output"`` (output perturbation, their Algorithm 1): release
-      :math:`w^* + b` where :math:`b` has density proportional to
-      :math:`\exp(-\tfrac{n \Lambda \epsilon}{2} \|b\|)`, the minimiser's L2
-      sensitivity being :math:`2/(n\Lambda)`: its norm follows
-      :math:`\mathrm{Gamma}(D, 2 / (n \Lambda \epsilon))` (here ``2 C / epsilon``).
+      :math:`w^* + b`, the minimiser's L2 sensitivity being :math:`2/(n\Lambda)`:
+      the noise norm follows :math:`\mathrm{Gamma}(D, 2 C / \epsilon)`.
 
     Objective perturbation's noise enters as ``b / n`` and fades as ``n`` grows;
     output perturbation's does not: it is far less accurate at the same ``epsilon``.
 
     **Guarantee.** The released model (``coef_``, ``intercept_``) is
     ``epsilon``-differentially private with respect to neighbouring training sets
-    of the same size that differ in one record, its features and its label (so it
-    also covers label-level neighbours), under these assumptions:
-
-    * ``data_norm`` is chosen without the data. Rows with a larger norm are
-      scaled down to it, so after scaling by ``data_norm`` every row lies in the
-      unit ball, as both algorithms require. ``data_norm=None`` takes the largest
-      row norm of the training data: a :class:`PrivacyLeakWarning` is issued and
-      the guarantee does not hold (the bound reveals a record's norm);
-    * the set of labels is known without the data: pass it as ``classes``.
-      With ``classes=None`` it is read from the training data, a
-      :class:`PrivacyLeakWarning` is issued and the guarantee does not hold: a
-      label held by one record appears in ``classes_`` and changes the model's
-      shape, which reveals that record with certainty;
-    * the loss is convex with derivative bounded by 1 and, for objective
-      perturbation, second derivative bounded by ``c = 1/4``; the regulariser
-      is 1-strongly convex: true of the logistic loss and the L2 penalty on
-      records in the unit ball, whatever the data (a loss without a bounded
-      second derivative, such as the hinge loss, is not offered);
-    * the minimiser is exact (the solver stops at ``tol``; a
-      :class:`~sklearn.exceptions.ConvergenceWarning` says when it did not) and
-      arithmetic is exact (floating-point effects are not accounted for);
-    * ``n`` and the hyperparameters are public. The default ``C=1.0`` is fixed
-      without the data and spends no privacy; choosing ``C`` or ``epsilon`` by
-      cross-validation on the same data spends privacy that is not accounted
-      for (tune on public data of the same kind instead).
+    of the same size that differ in one record (features and label), provided
+    ``data_norm`` and ``classes`` are chosen without the data (``None`` for either
+    issues a :class:`PrivacyLeakWarning` and the guarantee does not hold), the
+    hyperparameters are public (tuning ``C`` or ``epsilon`` on the same data spends
+    unaccounted privacy), and the minimiser and arithmetic are exact (a
+    :class:`~sklearn.exceptions.ConvergenceWarning` says when the solver stopped
+    early). The assumptions and the accounting are detailed in ``docs/privacy.md``.
 
     Records are scaled as :math:`z = x / R` (``R`` = ``data_norm``) after
     clipping to norm ``R``. The intercept is a constant feature inside the norm
@@ -265,10 +226,8 @@ class DPLogisticRegression(LinearClassifierMixin, BaseEstimator):
         Budget the noise is calibrated to: :math:`\epsilon'` for objective
         perturbation, ``epsilon_per_model_`` for output perturbation.
     sensitivity_ : float
-        L2 sensitivity the noise hides: 2 (bound on the change of the noise
-        vector that yields a given model) for objective perturbation,
-        :math:`2 / (n \Lambda)` (bound on the change of the minimiser) for
-        output perturbation.
+        L2 sensitivity the noise hides: 2 (objective perturbation) or
+        :math:`2 / (n \Lambda)` (output perturbation).
     noise_scale_ : float
         Scale of the Gamma-distributed noise norm of each binary model:
         ``sensitivity_ / epsilon_prime_``.
