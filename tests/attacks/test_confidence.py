@@ -9,8 +9,21 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from skinvert.attacks import CSMIA, FredriksonInversion, ImputationBaseline
+from skinvert.attacks import (
+    CSMIA,
+    FredriksonInversion,
+    FredriksonRegressor,
+    ImputationBaseline,
+)
 from skinvert.datasets import make_sensitive_classification
+
+from ._continuous_data import (
+    _baseline,
+    _PeakTarget,
+    _r2,
+    _regression_split,
+    _uniform_aux,
+)
 
 CONFIDENCE_ATTACKS = [FredriksonInversion, CSMIA]
 
@@ -239,3 +252,82 @@ def test_plain_api_client_target_is_accepted():
     np.testing.assert_array_equal(
         remote.predict_proba(view[members]), direct.predict_proba(view[members])
     )
+
+
+# ----------------------------------------------- continuous sensitive values
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fredrikson_regressor_beats_imputation_on_members(seed):
+    target, view, s, (members, aux, _) = _regression_split(seed)
+    attack = _r2(
+        FredriksonRegressor(target, sensitive=0, label=5), view, s, aux, members
+    )
+    assert attack - _baseline(view, s, aux, members) > 0.1
+
+
+def test_fredrikson_regressor_no_advantage_without_leak():
+    _, view, s, (members, aux, _) = _regression_split(0, leak=0.0)
+    target = LogisticRegression().fit(view[members, :5], view[members, 5])
+    attack = _r2(
+        FredriksonRegressor(target, sensitive=0, label=5), view, s, aux, members
+    )
+    assert attack - _baseline(view, s, aux, members) < 0.05
+
+
+def test_refinement_finds_the_peak_between_grid_values():
+    aux, values = _uniform_aux()
+    victims = _uniform_aux(50, seed=1)[0]
+    victims[:, 0] = np.nan  # never read
+    truth = victims[:, 1]
+    errors = {}
+    for n_refine in (0, 8):
+        target = _PeakTarget()
+        attack = FredriksonRegressor(
+            target, sensitive=0, label=2, n_refine=n_refine, estimate="map"
+        ).fit(aux, values)
+        errors[n_refine] = np.abs(attack.predict(victims) - truth)
+        assert attack.queries_per_victim_ == 16 + n_refine
+        assert target.rows_ == 50 * (16 + n_refine)  # two vectorised passes at most
+    assert errors[8].max() < 0.02
+    assert errors[8].mean() < errors[0].mean() / 2
+
+
+def test_grid_prior_and_estimates_by_hand():
+    # Exact grid (4 distinct values <= n_candidates): no refinement.
+    values = np.array([1.0, 1.0, 2.0, 4.0, 4.0, 4.0, 8.0, 8.0])
+    aux = np.column_stack([values, np.zeros(8), np.ones(8)])
+    target = _PeakTarget(width=1.5)
+    mean = FredriksonRegressor(target, sensitive=0, label=2).fit(aux, values)
+    np.testing.assert_array_equal(mean.candidates_[:, 0], [1, 2, 4, 8])
+    np.testing.assert_allclose(mean.prior_, [2 / 8, 1 / 8, 3 / 8, 2 / 8])
+    assert mean.n_refine_ == 0 and mean.queries_per_victim_ == 4
+    assert mean.prior_mean_ == pytest.approx(values.mean())
+    victim = np.array([[np.nan, 2.5, 1.0]])
+    grid = np.array([1.0, 2.0, 4.0, 8.0])
+    confidence = 0.02 + 0.96 * np.exp(-(((grid - 2.5) / 1.5) ** 2))
+    scores = confidence * mean.prior_
+    assert mean.predict(victim)[0] == pytest.approx(
+        (scores * grid).sum() / scores.sum()
+    )
+    map_ = FredriksonRegressor(target, sensitive=0, label=2, estimate="map")
+    assert map_.fit(aux, values).predict(victim)[0] == grid[np.argmax(scores)]
+
+
+def test_given_grid_and_bad_grid():
+    aux, values = _uniform_aux()
+    attack = FredriksonRegressor(
+        _PeakTarget(), sensitive=0, label=2, candidates=[0.9, 0.1, 0.5], n_refine=2
+    ).fit(aux, values)
+    np.testing.assert_array_equal(attack.candidates_[:, 0], [0.1, 0.5, 0.9])
+    assert attack.prior_.sum() == pytest.approx(1.0)
+    assert attack.queries_per_victim_ == 5
+    with pytest.raises(ValueError, match="candidates must be a non-empty 1-D array"):
+        FredriksonRegressor(_PeakTarget(), candidates=["a"], label=2).fit(aux, values)
+
+
+def test_regressor_on_a_logistic_target_without_label():
+    _, view, s, (members, aux, _) = _regression_split(0, n=900)
+    logistic = LogisticRegression().fit(view[members, :5], view[members, 5])
+    attack = FredriksonRegressor(logistic, sensitive=0).fit(view[aux, :5], s[aux])
+    predicted = attack.predict(view[members, :5])
+    assert predicted.shape == (300,) and np.isfinite(predicted).all()
+    assert s[aux].min() <= predicted.min() and predicted.max() <= s[aux].max()

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LinearRegression
 
 from skinvert.attacks import (
     ImputationBaseline,
@@ -10,6 +11,8 @@ from skinvert.attacks import (
     LearnedInversion,
 )
 from skinvert.attacks._imputation import make_default_imputer, make_default_regressor
+
+from ._continuous_data import _records
 
 
 def _zip_table(n=1200, seed=0):
@@ -98,3 +101,15 @@ def test_a_known_column_with_no_value_is_read_as_a_constant():
     np.testing.assert_array_equal(
         model.predict_proba(shifted), model.predict_proba(X[20:, 1:])
     )
+
+
+# ----------------------------------------------- continuous sensitive values
+def test_imputation_regressor_without_target_or_known_features():
+    X, _ = _records(300, 0, dependence=1.0)
+    baseline = ImputationRegressor(sensitive=0, random_state=0).fit(X, X[:, 0])
+    assert baseline.queries_per_victim_ == 0
+    alone = ImputationRegressor(sensitive=0).fit(X[:, :1], X[:, 0])
+    assert alone.estimator_ is None
+    np.testing.assert_allclose(alone.predict(X[:5, :1]), X[:, 0].mean())
+    custom = ImputationRegressor(sensitive=0, estimator=LinearRegression())
+    assert custom.fit(X, X[:, 0]).score(X, X[:, 0]) > 0.15

@@ -9,9 +9,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
 
-from skinvert.attacks import ImputationBaseline
+from skinvert.attacks import (
+    ImputationBaseline,
+    ImputationRegressor,
+    LearnedInversionRegressor,
+)
 from skinvert.attacks._learned import LearnedInversion
 from skinvert.datasets import make_sensitive_classification
+
+from ._continuous_data import _r2, _regression_split
 
 OUTPUTS = ["proba", "topk", "label"]
 
@@ -197,4 +203,37 @@ def test_fit_ignores_the_sensitive_column_content():
     np.testing.assert_array_equal(
         attack.fit(blanked, X[aux, 0]).predict_proba(X[members]),
         reference.fit(X[aux], X[aux, 0]).predict_proba(X[members]),
+    )
+
+
+# ----------------------------------------------- continuous sensitive values
+def test_learned_regressor_reads_the_released_answer_and_beats_imputation():
+    # A target that generalises releases the value on non-members too.
+    target, view, s, (_, aux, non_members) = _regression_split(0)
+    learned = LearnedInversionRegressor(target, sensitive=0, label=5, random_state=0)
+    attack = _r2(learned, view, s, aux, non_members)
+    baseline = _r2(
+        ImputationRegressor(sensitive=0, label=5, random_state=0),
+        view,
+        s,
+        aux,
+        non_members,
+    )
+    assert attack - baseline > 0.2
+    assert learned.queries_per_victim_ == 1
+    hidden = view[non_members].copy()
+    hidden[:3, 0] = np.nan
+    with pytest.raises(ValueError, match=r"reads the sensitive column.*3 victim"):
+        learned.predict(hidden)
+
+
+def test_learned_regressor_ignores_the_sensitive_column_in_fit():
+    target, view, s, (_, aux, victims) = _regression_split(0, n=900)
+    blank = view[aux].copy()
+    blank[:, 0] = np.nan
+    first = LearnedInversionRegressor(target, sensitive=0, label=5, random_state=0)
+    second = LearnedInversionRegressor(target, sensitive=0, label=5, random_state=0)
+    np.testing.assert_array_equal(
+        first.fit(view[aux], s[aux]).predict(view[victims]),
+        second.fit(blank, s[aux]).predict(view[victims]),
     )
