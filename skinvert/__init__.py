@@ -20,7 +20,7 @@ from . import (
 from ._query import query_target
 from .attacks import *  # noqa: F403
 from .attacks import __all__ as _attack_names
-from .base import BaseContinuousInversion, BaseInversion
+from .base import BaseContinuousInversion, BaseInversion, SingleCandidateWarning
 from .evaluation import AuditResult, audit, audit_columns
 from .reconstruction import InversionModel, MIFace, Surrogate
 
@@ -33,6 +33,7 @@ __all__ = [
     "BaseInversion",
     "InversionModel",
     "MIFace",
+    "SingleCandidateWarning",
     "Surrogate",
     "__version__",
     "attacks",

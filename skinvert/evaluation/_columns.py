@@ -229,8 +229,8 @@ def audit_columns(
     >>> X, y = make_sensitive_classification(600, leak=3, random_state=0)
     >>> vmap = audit_columns(X, y, sensitive=[0, 1], max_victims=60,
     ...                      n_bootstrap=50, attacks=["CSMIA"], membership=False)
-    >>> vmap.ranking[0]["column"]
-    0
+    >>> [(row["column"], row["kind"]) for row in vmap.ranking]  # most exposed first
+    [(1, 'continuous'), (0, 'categorical')]
     """
     if settings is None:
         seed = seed_of(audit_parameters.pop("random_state", 0))
