@@ -264,6 +264,22 @@ class BaseMembershipAttack(ClassifierMixin, BaseEstimator):
         return (self.decision_function(X) > self.threshold_).astype(np.int64)
 
 
+_SHARED_ATTRIBUTES = """target_classes_ : ndarray
+        The target's ``classes_``.
+    label_index_ : int or None
+        Position of the label column in ``X``.
+    n_fit_queries_ : int
+        Target queries made by ``fit``.
+    n_features_in_ : int
+        Number of columns of ``X`` seen in ``fit``."""
+
+
+def shared_attributes(cls):
+    """Fill ``{shared_attributes}`` in ``cls``'s docstring (attributes all share)."""
+    cls.__doc__ = cls.__doc__.replace("{shared_attributes}", _SHARED_ATTRIBUTES)
+    return cls
+
+
 def default_shadow(target, random_state):
     """A fresh copy of the target's estimator, or a random forest.
 

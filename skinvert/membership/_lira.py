@@ -13,7 +13,7 @@ from scipy.special import expit, ndtr
 
 from .._query import DEFAULT_BATCH_SIZE
 from ..utils._sklearn import Interval, StrOptions
-from ._base import BaseMembershipAttack, logit_confidence
+from ._base import BaseMembershipAttack, logit_confidence, shared_attributes
 from ._shadow import (
     _SHADOW_CONSTRAINTS,
     ShadowAttackMixin,
@@ -272,6 +272,7 @@ class LiRA(_ReferenceAttack):
         return expit(scores) if self.online else ndtr(scores)
 
 
+@shared_attributes
 class RMIA(_ReferenceAttack):
     """The robust membership inference attack (RMIA).
 
@@ -334,14 +335,7 @@ class RMIA(_ReferenceAttack):
         The reference models (``keep_shadows=True``).
     threshold_ : float
         0.5: records dominating more than half the population are flagged.
-    target_classes_ : ndarray
-        The target's ``classes_``.
-    label_index_ : int or None
-        Position of the label column in ``X``.
-    n_fit_queries_ : int
-        Target queries made by ``fit``.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in ``fit``.
+    {shared_attributes}
 
     Raises
     ------

@@ -21,7 +21,12 @@ from .._query import DEFAULT_BATCH_SIZE, _take_rows
 from ..utils._optional import import_optional, is_pandas_dataframe
 from ..utils._shadow import reseed
 from ..utils._sklearn import HasMethods, Interval
-from ._base import BaseMembershipAttack, default_shadow, logit_confidence
+from ._base import (
+    BaseMembershipAttack,
+    default_shadow,
+    logit_confidence,
+    shared_attributes,
+)
 
 
 def inclusion_matrix(n_shadows, n_records, rng):
@@ -148,6 +153,7 @@ def _attack_features(proba, codes):
     return np.concatenate([ranked, logit_confidence(proba, codes)[..., None]], axis=-1)
 
 
+@shared_attributes
 class ShadowModelAttack(ShadowAttackMixin, BaseMembershipAttack):
     """Membership by an attack model trained on shadow models' members.
 
@@ -195,14 +201,7 @@ class ShadowModelAttack(ShadowAttackMixin, BaseMembershipAttack):
         The fitted attack classifier.
     threshold_ : float
         0.5: records whose score (membership probability) exceeds it are members.
-    target_classes_ : ndarray
-        The target's ``classes_``.
-    label_index_ : int or None
-        Position of the label column in ``X``.
-    n_fit_queries_ : int
-        Target queries made by ``fit``.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in ``fit``.
+    {shared_attributes}
 
     Raises
     ------

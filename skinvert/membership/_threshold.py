@@ -7,7 +7,7 @@ from scipy.special import expit
 
 from .._query import DEFAULT_BATCH_SIZE
 from ..utils._sklearn import Interval
-from ._base import BaseMembershipAttack
+from ._base import BaseMembershipAttack, shared_attributes
 
 
 def _best_threshold(scores, membership, fpr):
@@ -29,6 +29,7 @@ def _best_threshold(scores, membership, fpr):
     return float(cuts[np.argmax(tpr - fp)])
 
 
+@shared_attributes
 class LossThresholdAttack(BaseMembershipAttack):
     """Membership by the target's loss on the record: low loss means member.
 
@@ -74,14 +75,7 @@ class LossThresholdAttack(BaseMembershipAttack):
     scale_ : float
         Spread of the scores seen in ``fit``; ``predict_proba`` is
         ``sigmoid((score - threshold_) / scale_)``.
-    target_classes_ : ndarray
-        The target's ``classes_``.
-    label_index_ : int or None
-        Position of the label column in ``X``.
-    n_fit_queries_ : int
-        Target queries made by ``fit``.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in ``fit``.
+    {shared_attributes}
 
     Raises
     ------
