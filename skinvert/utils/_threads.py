@@ -13,6 +13,7 @@ work running in the calling thread alone gets the whole budget. A limit only
 ever lowers a pool: a stricter setting already in force is kept.
 """
 
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -21,15 +22,29 @@ from joblib import effective_n_jobs
 __all__ = ["limit_threads", "thread_budget", "worker_threads"]
 
 _lock = threading.Lock()
-_state = {"owner": None, "depth": 0, "limits": [], "controller": None}
+_state = {
+    "owner": None,
+    "depth": 0,
+    "limits": [],
+    "controller": None,
+    "modules": -1,
+}
 
 
 def _controller(refresh=False):
-    """A cached :class:`threadpoolctl.ThreadpoolController` (refreshed on demand)."""
-    if refresh or _state["controller"] is None:
+    """A cached :class:`threadpoolctl.ThreadpoolController`.
+
+    Building one scans every loaded shared library (milliseconds: a cheap
+    target's whole prediction), so it is rebuilt on ``refresh`` only when
+    Python modules were imported since, the only way a new native pool appears.
+    """
+    modules = len(sys.modules)
+    stale = refresh and modules != _state["modules"]
+    if stale or _state["controller"] is None:
         from threadpoolctl import ThreadpoolController
 
         _state["controller"] = ThreadpoolController()
+        _state["modules"] = len(sys.modules)
     return _state["controller"]
 
 
