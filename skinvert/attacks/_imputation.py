@@ -107,10 +107,6 @@ def _categorical_columns(known):
     return [c for c, _ in categorical], few
 
 
-# Auxiliary records from which the default imputer stops early.
-EARLY_STOPPING_RECORDS = 2000
-
-
 def make_default_imputer(known, random_state=None):
     """A gradient-boosting classifier with its categorical columns ordinal-encoded.
 
@@ -131,8 +127,7 @@ def make_default_imputer(known, random_state=None):
     -------
     estimator : Pipeline
         An unfitted :class:`~sklearn.ensemble.HistGradientBoostingClassifier`
-        (at most 100 iterations; with 2000 records or more, early stopping on a
-        held-out tenth), behind an
+        (100 iterations), behind an
         :class:`~sklearn.preprocessing.OrdinalEncoder` when some columns are
         categorical (columns with no value at all in ``fit`` are read as
         a constant).
@@ -147,14 +142,7 @@ def make_default_imputer(known, random_state=None):
     >>> model.fit(known, np.arange(1000) % 2).predict(known[:3]).shape
     (3,)
     """
-    booster = HistGradientBoostingClassifier(
-        max_iter=100,
-        # from a few thousand records on, a held-out tenth stops the boosting
-        # when it no longer improves: about a third of the iterations, at the
-        # same accuracy; smaller auxiliary sets keep every record for fitting
-        early_stopping=len(known) >= EARLY_STOPPING_RECORDS,
-        random_state=random_state,
-    )
+    booster = HistGradientBoostingClassifier(max_iter=100, random_state=random_state)
     categorical, few = _categorical_columns(known)
     if not categorical:
         return make_pipeline(_EmptyAsConstant(), booster)
