@@ -378,6 +378,7 @@ def _run(X, y, target, members, aux, settings):
         label=label,
         seed=seed,
         given=_given_reference(settings, notes),
+        n_jobs=settings.n_jobs,
     )
     config = {"sensitive": sensitive, "label": label, "seed": seed}
     config["n_jobs"] = settings.n_jobs

@@ -15,11 +15,15 @@ The choice is made on the auxiliary records only, never on the victims. A refere
 the user passes (``reference=``) is used as given.
 """
 
+from functools import partial
+
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from ..metrics import attack_accuracy, attack_balanced_accuracy, attack_mae
+from ..utils._threads import run_bounded, thread_budget
 from ._data import take
 
 _FOLDS = 3
@@ -159,7 +163,7 @@ _CHOSEN_BY = {
 }
 
 
-def choose_reference(kind, view, s, *, sensitive, label, seed, given=None):
+def choose_reference(kind, view, s, *, sensitive, label, seed, given=None, n_jobs=None):
     """The fitted reference for each metric, and how it was chosen.
 
     Parameters
@@ -175,6 +179,9 @@ def choose_reference(kind, view, s, *, sensitive, label, seed, given=None):
         Seed of the folds and of the imputation models.
     given : estimator, default=None
         A reference chosen by the user: fitted and used for every metric.
+    n_jobs : int, default=None
+        Candidates cross-validated at once, through :class:`joblib.Parallel`
+        (threads, or any backend set with :func:`joblib.parallel_config`).
 
     Returns
     -------
@@ -193,7 +200,12 @@ def choose_reference(kind, view, s, *, sensitive, label, seed, given=None):
             {"scores": {}, "chosen": dict.fromkeys(metrics, name), "given": True},
         )
     candidates = _candidates(kind, sensitive, label, seed)
-    scores = {name: _scores(kind, ref, view, s, seed) for name, ref in candidates}
+    limit = thread_budget(n_jobs, effective_n_jobs(n_jobs))
+    found = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(partial(run_bounded, _scores, limit))(kind, ref, view, s, seed)
+        for _, ref in candidates
+    )
+    scores = dict(zip((name for name, _ in candidates), found))
     chosen, names = {}, {}
     fitted = {}
     for metric, sign in _CHOSEN_BY[kind].items():
