@@ -13,6 +13,7 @@ from numbers import Real
 
 import numpy as np
 
+from .._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
 from ..utils._sklearn import Interval, StrOptions
 from ._combined_base import (
@@ -30,7 +31,6 @@ from ._combined_base import (
 )
 from ._combined_label_only import CombinedLabelOnly
 from ._confidence import _label_confidence, _top_class
-from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 
 
 class CombinedFredrikson(_CombinedInversion):

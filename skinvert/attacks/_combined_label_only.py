@@ -4,6 +4,7 @@ Evans, CCS 2022); the calibration machinery is in :mod:`._combined_base`.
 
 import numpy as np
 
+from .._docstrings import _SHARED_ATTRIBUTES
 from ._combined_base import (
     _CALIBRATION,
     _COMBINED_ATTRIBUTES,
@@ -12,7 +13,6 @@ from ._combined_base import (
     PSEUDO_COUNTS,
     _CombinedInversion,
 )
-from ._docstrings import _SHARED_ATTRIBUTES
 from ._label_only import _LABEL_ONLY_PARAMETERS, output_codes
 
 

@@ -13,15 +13,15 @@ import numpy as np
 from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
 
-from .._query import DEFAULT_BATCH_SIZE, _take_rows
-from ..utils._sklearn import Interval, StrOptions
-from ._confidence import _confidence, _nearest_mass
-from ._docstrings import (
+from .._docstrings import (
     _COMMON_ATTRIBUTES,
     _COMMON_PARAMETERS,
     _MODEL_PARAMETERS,
     _QUERY_PARAMETERS,
 )
+from .._query import DEFAULT_BATCH_SIZE, _take_rows
+from ..utils._sklearn import Interval, StrOptions
+from ._confidence import _confidence, _nearest_mass
 from ._imputation import _ModelRegressor
 
 TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, np.inf)

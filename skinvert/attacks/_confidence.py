@@ -8,10 +8,7 @@ from numbers import Integral
 
 import numpy as np
 
-from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
-from ..base import BaseContinuousInversion, BaseInversion
-from ..utils._sklearn import Interval, StrOptions
-from ._docstrings import (
+from .._docstrings import (
     _COMMON_ATTRIBUTES,
     _COMMON_PARAMETERS,
     _PRIOR_PARAMETER,
@@ -19,6 +16,9 @@ from ._docstrings import (
     _SHARED_ATTRIBUTES,
     _SHARED_PARAMETERS,
 )
+from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
+from ..base import BaseContinuousInversion, BaseInversion
+from ..utils._sklearn import Interval, StrOptions
 
 _FEW_CLASSES = 16
 

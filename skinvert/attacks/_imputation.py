@@ -14,14 +14,14 @@ from sklearn.ensemble import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
+from .._docstrings import (
+    _COMMON_ATTRIBUTES,
+    _MODEL_PARAMETERS,
+)
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
 from ..base import BaseContinuousInversion, BaseInversion
 from ..utils._optional import is_pandas_dataframe
 from ..utils._sklearn import HasMethods
-from ._docstrings import (
-    _COMMON_ATTRIBUTES,
-    _MODEL_PARAMETERS,
-)
 
 
 def _is_numeric_column(values):

@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import clone
 
+from .._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from .._query import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_CANDIDATES,
@@ -14,7 +15,6 @@ from .._query import (
 from ..base import BaseInversion
 from ..utils._shadow import make_shadow_targets
 from ..utils._sklearn import HasMethods, Interval, StrOptions
-from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._imputation import known_feature_table, make_default_imputer
 
 

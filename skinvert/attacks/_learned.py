@@ -9,16 +9,16 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import clone
 
-from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, query_target
-from ..base import BaseInversion
-from ..utils._optional import is_pandas_dataframe
-from ..utils._sklearn import HasMethods, Interval, StrOptions
-from ._docstrings import (
+from .._docstrings import (
     _COMMON_ATTRIBUTES,
     _COMMON_PARAMETERS,
     _MODEL_PARAMETERS,
     _QUERY_PARAMETERS,
 )
+from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, query_target
+from ..base import BaseInversion
+from ..utils._optional import is_pandas_dataframe
+from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ._imputation import (
     _ModelRegressor,
     known_feature_table,

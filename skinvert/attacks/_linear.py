@@ -10,11 +10,11 @@ modified Huber, calibrators), and the black-box attacks' posteriors from them.
 
 import numpy as np
 
+from .._docstrings import _PRIOR_PARAMETER, _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
 from ..base import BaseInversion
 from ..utils._sklearn import StrOptions
 from ._confidence import FredriksonRegressor, _label_confidence, _top_class
-from ._docstrings import _PRIOR_PARAMETER, _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._linear_target import (
     COLUMNWISE_TRANSFORMERS,
     SUPPORTED_LINEAR_MODELS,

@@ -11,6 +11,7 @@ paper's WB·IP).
 
 import numpy as np
 
+from .._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
 from ..base import BaseInversion
 from ._combined_base import (
@@ -20,7 +21,6 @@ from ._combined_base import (
     _CV_PARAMETERS,
     _CombinedInversion,
 )
-from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._neuron_model import (
     _NEURON_CONSTRAINTS,
     _Network,

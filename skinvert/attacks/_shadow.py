@@ -16,6 +16,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import check_random_state
 
+from .._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, query_target
 from ..base import BaseInversion
 from ..utils._shadow import _take, default_shadow_estimator, make_shadow_targets
@@ -29,7 +30,6 @@ from ._decision import (
     check_decision,
     choose_bias,
 )
-from ._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ._imputation import known_feature_table, make_default_imputer
 
 __all__ = [

@@ -9,11 +9,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import validate_data
 
+from .._docstrings import _PRIOR_PARAMETER, _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from .._query import DEFAULT_BATCH_SIZE, _complete, _take_rows
 from ..base import BaseInversion
 from ..utils._optional import is_pandas_dataframe
 from ..utils._sklearn import StrOptions
-from ._docstrings import _PRIOR_PARAMETER, _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 
 SUPPORTED_TREE_MODELS = (
     DecisionTreeClassifier,

@@ -3,8 +3,8 @@
 import numpy as np
 from scipy.special import expit
 
+from .._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, query_target
-from ..attacks._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from ..base import BaseInversion
 from ..utils._sklearn import StrOptions
 from ._base import logit_confidence
