@@ -93,7 +93,7 @@ def _wrap_steps(spent):
 
 _IMPUTER_MODULES = (
     "skinvert.attacks._imputation",
-    "skinvert.attacks._combined",
+    "skinvert.attacks._combined_base",
     "skinvert.attacks._shadow",
     "skinvert.attacks._learned",
     "skinvert.attacks._label_only",
