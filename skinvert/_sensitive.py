@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._query import _stack_columns
+from .utils._validation import missing_cells
 
 _REGRESSORS = "FredriksonRegressor, ImputationRegressor, LearnedInversionRegressor"
 
@@ -52,19 +53,6 @@ def warn_single_candidate(attack):
     )
 
 
-def _missing_mask(values):
-    """NaN, None and pandas.NA cells of a 1-D array."""
-    if values.dtype.kind == "f":
-        return np.isnan(values)
-    if values.dtype.kind != "O":
-        return np.zeros(values.shape, dtype=bool)
-    try:
-        import pandas as pd
-    except ImportError:
-        return np.not_equal(values, values) | np.equal(values, None)
-    return np.asarray(pd.isna(values), dtype=bool)
-
-
 def as_categories(s, attack, column=None):
     """The sensitive values ``s`` (1-D) as categories, or a clear error.
 
@@ -75,7 +63,7 @@ def as_categories(s, attack, column=None):
     """
     where = "y" if column is None else f"column {column} of y"
     name = type(attack).__name__
-    missing = _missing_mask(s)
+    missing = missing_cells(s)
     if missing.any():
         raise ValueError(
             f"{where} holds {int(missing.sum())} missing sensitive value(s) (NaN or "
@@ -133,7 +121,7 @@ def check_not_task_label(attack, s, records, y_known):
         column = records.iloc[:, position].to_numpy()
     else:
         column = records[:, position]
-    filled = not _missing_mask(np.asarray(column)).any()
+    filled = not missing_cells(np.asarray(column)).any()
     if (filled and _same(column, s)) or not (filled or n >= 20):
         return
     if _same(y_known, s):

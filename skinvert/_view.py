@@ -9,7 +9,6 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._query import _CHUNKED, _gather, _spans, _take_rows, query_target
-from ._sensitive import _missing_mask
 from .utils._dask import dask_aware, is_dask_collection
 from .utils._optional import import_optional, is_pandas_dataframe
 from .utils._sklearn import _wrap_data_with_container
@@ -22,6 +21,7 @@ from .utils._validation import (
     close_matches,
     in_fitted_order,
     in_target_order,
+    missing_cells,
     refuse_unnamed,
     resolve_column,
 )
@@ -374,7 +374,7 @@ class _AttackerViewMixin:
         """Positions of the known labels in the target's ``classes_``."""
         classes = self.target_classes_
         y = np.asarray(y)
-        missing = _missing_mask(y.ravel())
+        missing = missing_cells(y.ravel())
         if missing.any():
             raise ValueError(
                 f"{int(missing.sum())} records have a missing known label (column "

@@ -22,6 +22,7 @@ from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
 from ..base import BaseContinuousInversion, BaseInversion
 from ..utils._optional import is_pandas_dataframe
 from ..utils._sklearn import HasMethods
+from ..utils._validation import missing_cells
 
 
 def _is_numeric_column(values):
@@ -33,16 +34,6 @@ def _is_numeric_column(values):
     except (TypeError, ValueError):
         return False
     return True
-
-
-def missing_cells(values):
-    """Boolean mask of the missing cells (NaN or None) of an array."""
-    values = np.asarray(values)
-    if values.dtype.kind in "fc":
-        return np.isnan(values)
-    if values.dtype.kind == "O":
-        return np.not_equal(values, values) | np.equal(values, None)
-    return np.zeros(values.shape, dtype=bool)
 
 
 def known_feature_table(known, labels):

@@ -19,11 +19,11 @@ from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, query_target
 from ..base import BaseInversion
 from ..utils._optional import is_pandas_dataframe
 from ..utils._sklearn import HasMethods, Interval, StrOptions
+from ..utils._validation import missing_cells
 from ._imputation import (
     _ModelRegressor,
     known_feature_table,
     make_default_imputer,
-    missing_cells,
 )
 from ._label_only import answers_on_truth, output_codes, parameters_with_target
 

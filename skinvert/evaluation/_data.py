@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ..utils._optional import is_pandas_dataframe
-from ..utils._validation import resolve_column
+from ..utils._validation import missing_cells, resolve_column
 
 
 def take(X, rows):
@@ -167,7 +167,7 @@ def check_records(X, y, sensitive, members=None, aux=None):
     s = np.asarray(X.iloc[:, position] if is_pandas_dataframe(X) else X[:, position])
     notes = []
     rows = np.arange(X.shape[0])
-    keep = ~(_missing(s) | _missing(y))
+    keep = ~(missing_cells(s) | missing_cells(y))
     if not keep.all():
         notes.append(
             f"{int((~keep).sum())} records with a missing sensitive value or label "
@@ -190,11 +190,3 @@ def check_data(X, y, sensitive, members, aux=None):
     if aux is not None:
         return found[:7]
     return (*found[:4], *found[5:7])
-
-
-def _missing(values):
-    if values.dtype.kind == "f":
-        return np.isnan(values)
-    if values.dtype.kind == "O":
-        return np.asarray(values != values, dtype=bool) | np.equal(values, None)
-    return np.zeros(len(values), dtype=bool)

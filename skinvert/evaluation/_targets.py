@@ -12,6 +12,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from ..utils._optional import import_optional, is_pandas_dataframe
+from ..utils._validation import missing_cells
 
 MODELS = (
     "random_forest",
@@ -110,13 +111,7 @@ def _has_missing_numbers(X, categorical):
     if X.dtype.kind in "fc":
         return bool(np.isnan(X).any())
     keep = [j for j in range(X.shape[1]) if j not in set(categorical)]
-    return bool(_missing_cells(X[:, keep]).any())
-
-
-def _missing_cells(values):
-    """NaN cells of an object array of numbers (None counts as missing)."""
-    cells = np.asarray(values, dtype=object)
-    return np.not_equal(cells, cells) | np.equal(cells, None)
+    return bool(missing_cells(X[:, keep]).any())
 
 
 def _final_model(target):

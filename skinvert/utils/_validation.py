@@ -29,6 +29,28 @@ def numbers_of_object(values):
     return values
 
 
+def missing_cells(values):
+    """Boolean mask of the missing cells (NaN, None, pandas.NA) of an array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinvert.utils._validation import missing_cells
+    >>> missing_cells(np.array([1.0, None, "a"], dtype=object)).tolist()
+    [False, True, False]
+    """
+    values = np.asarray(values)
+    if values.dtype.kind in "fc":
+        return np.isnan(values)
+    if values.dtype.kind != "O":
+        return np.zeros(values.shape, dtype=bool)
+    try:
+        import pandas as pd
+    except ImportError:
+        return np.not_equal(values, values) | np.equal(values, None)
+    return np.asarray(pd.isna(values), dtype=bool)
+
+
 def close_matches(name, candidates):
     """`` (did you mean 'a' or 'b'?)`` for names close to ``name``, or ``""``.
 
