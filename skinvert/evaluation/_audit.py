@@ -47,6 +47,7 @@ from ._targets import describe, make_target
 
 DEFAULT_MAX_VICTIMS = 1000
 
+
 @validate_params(
     {
         **SPLIT_CONSTRAINTS,
@@ -436,7 +437,7 @@ def _run(X, y, target, members, aux, settings):
         )
         roc += roc_curves(population, best, answers, positive, s[aux])
         if settings.by is not None:
-            groups = group_values(X, y, label_name, settings.by, victims)
+            groups = group_values(X, y, label_name, settings, victims)
             subgroups += subgroup_rows(
                 population,
                 groups,

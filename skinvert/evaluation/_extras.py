@@ -5,12 +5,14 @@ JSON-ready rows for the :class:`~skinvert.evaluation.AuditResult`.
 """
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from sklearn.metrics import auc, roc_curve
 
 from ..utils._validation import resolve_column
 from ._data import column_values, take
+from ._settings import kind_of
 
 
 def per_record_rows(population, best, answers, references, kept):
@@ -73,13 +75,18 @@ def roc_curves(population, best, answers, positive, s_aux):
     return curves
 
 
-def group_values(X, y, label_name, by, victims):
-    """Each victim's group in the column ``by`` (of ``X``, or the label's name)."""
+def group_values(X, y, label_name, settings, victims):
+    """Each victim's group in the column ``settings.by`` (or the label's name).
+
+    A numeric column the audit would call continuous is cut into quintiles.
+    """
+    by = settings.by
     if label_name is not None and by == label_name:
         return np.asarray(y)[victims].astype(object)
     position = resolve_column(by, X, param="by")
     values = column_values(X, position)
-    if _is_many_numbers(values):  # numbers with many values: quintiles
+    auto = replace(settings, kind="auto")
+    if kind_of(values, auto) == "continuous":  # numbers with many values: quintiles
         numbers = values.astype(float)
         edges = np.unique(np.nanquantile(numbers, np.linspace(0, 1, 6)))
         bins = np.clip(
@@ -91,14 +98,6 @@ def group_values(X, y, label_name, by, victims):
         )
         return names[bins[victims]]
     return values[victims].astype(object)
-
-
-def _is_many_numbers(values, limit=20):
-    try:
-        numbers = np.asarray(values).astype(float)
-    except (TypeError, ValueError):
-        return False
-    return len(np.unique(numbers[np.isfinite(numbers)])) > limit
 
 
 def membership_rows(target, X, y, members, non_members, aux, n_victims, settings):
