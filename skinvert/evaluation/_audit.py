@@ -23,7 +23,14 @@ from ..utils._sklearn import (
 )
 from ..utils._threads import limit_threads, thread_budget
 from ..utils._validation import numbers_of_object
-from ._data import attacker_view, check_records, hide, split, take
+from ._data import (
+    attacker_view,
+    check_records,
+    hide,
+    known_label_rows,
+    split,
+    take,
+)
 from ._extras import group_values, membership_rows, per_record_rows, roc_curves
 from ._progress import progress
 from ._reference import choose_reference
@@ -310,23 +317,6 @@ def _given_reference(settings, notes):
     return None
 
 
-def _known_labels(target, y, rows, role, notes):
-    """Rows whose task label the target knows (the others are left out, noted)."""
-    classes = getattr(target, "classes_", None)
-    if classes is None:
-        return rows
-    known = np.isin(y[rows], np.asarray(classes))
-    if known.all():
-        return rows
-    unseen = sorted({str(v) for v in y[rows][~known]})
-    notes.append(
-        f"{int((~known).sum())} {role} records whose task label the target never "
-        f"saw ({', '.join(unseen[:5])}) were left out: an attacker who knows a label "
-        "cannot use one the model does not predict."
-    )
-    return rows[known]
-
-
 def _run(X, y, target, members, aux, settings):
     from ._intake import as_frame
 
@@ -365,9 +355,9 @@ def _run(X, y, target, members, aux, settings):
         for name, rows in [("train", members), ("test", non_members)]
     }
     if settings.label_known:
-        aux = _known_labels(target, y, aux, "auxiliary", notes)
-        non_members = _known_labels(target, y, non_members, "non-member", notes)
-        members = _known_labels(target, y, members, "member", notes)
+        aux = known_label_rows(target, y, aux, "auxiliary", notes)
+        non_members = known_label_rows(target, y, non_members, "non-member", notes)
+        members = known_label_rows(target, y, members, "member", notes)
     view, label = attacker_view(X, y, label_name) if settings.label_known else (X, None)
     sensitive = settings.sensitive
     bar.step("choosing the model-free reference")

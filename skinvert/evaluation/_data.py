@@ -190,3 +190,20 @@ def check_data(X, y, sensitive, members, aux=None):
     if aux is not None:
         return found[:7]
     return (*found[:4], *found[5:7])
+
+
+def known_label_rows(target, y, rows, role, notes):
+    """Rows whose task label the target knows (the others are left out, noted)."""
+    classes = getattr(target, "classes_", None)
+    if classes is None:
+        return rows
+    known = np.isin(y[rows], np.asarray(classes))
+    if known.all():
+        return rows
+    unseen = sorted({str(v) for v in y[rows][~known]})
+    notes.append(
+        f"{int((~known).sum())} {role} records whose task label the target never "
+        f"saw ({', '.join(unseen[:5])}) were left out: an attacker who knows a label "
+        "cannot use one the model does not predict."
+    )
+    return rows[known]

@@ -14,7 +14,7 @@ from sklearn.frozen import FrozenEstimator
 
 from ..defenses._monitor import MonitoredTarget
 from ..utils._sklearn import HasMethods, Interval, validate_params
-from ._data import attacker_view, check_data, take
+from ._data import attacker_view, check_data, known_label_rows, take
 from ._registry import (
     _attack_classes,
     _build,
@@ -190,6 +190,9 @@ def monitor_detection(
     rng = np.random.RandomState(seed)
     label_name = getattr(y, "name", None)
     X, y, s, _, position, _ = check_data(X, y, sensitive, None)
+    if label_known:  # records whose label the target never saw: left out
+        rows = known_label_rows(target, y, np.arange(len(y)), "attacked", [])
+        X, y, s = take(X, rows), y[rows], s[rows]
     aux, pool = _cut(s, aux_fraction, seed)
     victims = np.sort(rng.choice(pool, min(max_victims, len(pool)), replace=False))
     view, label = attacker_view(X, y, label_name) if label_known else (X, None)

@@ -7,7 +7,7 @@ from sklearn.model_selection import train_test_split
 
 from ..metrics import attack_accuracy, attack_balanced_accuracy, attack_roc_auc
 from ..utils._sklearn import HasMethods, StrOptions, validate_params
-from ._data import attacker_view, check_data, hide, take
+from ._data import attacker_view, check_data, hide, known_label_rows, take
 from ._reference import choose_reference
 from ._registry import _attack_classes, _name, fit_attacks
 from ._scoring import answer
@@ -41,6 +41,9 @@ class _PrivacyScorer:
     def __call__(self, estimator, X, y):
         label_name = getattr(y, "name", None)
         X, y, s, _, position, _ = check_data(X, y, self.sensitive, None)
+        if self.label_known:  # records whose label the target never saw: left out
+            rows = known_label_rows(estimator, y, np.arange(len(y)), "scored", [])
+            X, y, s = take(X, rows), y[rows], s[rows]
         view, label = self._view(X, y, label_name)
         if self.aux is None:
             attacker, victims = _cut(s, 0.5, self.seed)

@@ -196,3 +196,12 @@ def test_scorer_errors_name_the_problem(planted):
     blind = make_privacy_scorer("CSMIA", sensitive=0, label_known=False)
     with pytest.raises(ValueError, match="did not run: CSMIA skipped: needs the"):
         blind(target, X[:200], y[:200])
+
+
+def test_scorer_leaves_out_records_whose_label_the_target_never_saw():
+    X, y = make_sensitive_classification(600, leak=2, random_state=0)
+    y = y.astype(object)
+    y[7] = "rare"  # one record of a label the target is not trained on
+    target = LogisticRegression().fit(X[8:300], y[8:300].astype(int))
+    scorer = make_privacy_scorer("FredriksonInversion", sensitive=0)
+    assert np.isfinite(scorer(target, X, y))
