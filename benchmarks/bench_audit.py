@@ -8,34 +8,25 @@ choice, attack fits, victims, membership; measured by wrapping the audit's
 step functions), and per attack the ``fit_seconds`` / ``predict_seconds`` its
 rows carry. Goal: <= 20 s on 2 cores.
 
-``--variant`` measures a change without editing the package (monkeypatched in
-this process only):
+``--variant`` measures what the defaults buy, by undoing one of them in this
+process only (monkeypatched):
 
-``cv3``
-    the attacks that cross-validate in ``fit`` (``cv`` parameter) use 3 folds.
-``iter30``
-    the default imputer (a ``HistGradientBoostingClassifier``) of every attack
-    and of the reference stops at 30 boosting iterations instead of 100.
-``early``
-    the default imputer stops early (``early_stopping=True``: 10 % of the
-    records held out, stop after 10 iterations without progress).
-``shared``
-    one fit of the default imputer per distinct (table, values): every attack
-    (and the reference) that fits the same imputer on the same records, the
-    same cross-validation folds included, reuses it.
-``threads1``
-    each attack fitted in a joblib worker thread bounds its own OpenMP pool to
-    one thread (OpenMP's thread count is a per-thread setting: the audit's
-    limit, set in the calling thread, does not reach the workers).
-``fast``
-    ``shared`` + ``early`` + ``cv3`` together.
-``all``
-    ``fast`` + ``threads1``.
+``unshared``
+    every fit is made, none shared (``skinvert.utils._memo.shared_fits`` off):
+    the reference's and the attacks' equal imputers, LiRA's and RMIA's equal
+    shadows are each fitted again.
+``old-imputer``
+    the default imputer as it was before the regularised, early-stopped one:
+    100 iterations of ``HistGradientBoostingClassifier`` with its own defaults
+    (31 leaves, no L2 penalty, no early stopping).
+``unbounded``
+    the attacks' fits in the audit's worker threads do not bound their OpenMP
+    pools (each fit starts one thread per core beside the other fits).
 
 Run from the repository root::
 
     python benchmarks/bench_audit.py --n-jobs 2
-    python benchmarks/bench_audit.py --n-jobs 2 --variant shared
+    python benchmarks/bench_audit.py --n-jobs 2 --variant unshared
     python benchmarks/bench_audit.py --cli --n-jobs 2      # the command line
     python benchmarks/bench_audit.py --n-jobs 1 --profile /tmp/audit.prof
 """
@@ -45,9 +36,7 @@ import functools
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -56,7 +45,7 @@ import numpy as np
 from _common import competing, environment_label, load, machine
 from census import make_census
 
-VARIANTS = ("base", "cv3", "iter30", "early", "shared", "threads1", "fast", "all")
+VARIANTS = ("base", "unshared", "old-imputer", "unbounded")
 STEPS = {  # the audit's step functions, by their names in its module
     "_train_or_check": "target training",
     "choose_reference": "reference choice",
@@ -91,81 +80,6 @@ def _wrap_steps(spent):
         setattr(module, name, timed)
 
 
-_IMPUTER_MODULES = (
-    "skinvert.attacks._imputation",
-    "skinvert.attacks._combined_base",
-    "skinvert.attacks._shadow",
-    "skinvert.attacks._learned",
-    "skinvert.attacks._label_only",
-)
-
-
-def _patch_imputer(change):
-    """Make every module's ``make_default_imputer`` return ``change(pipeline)``."""
-    import importlib
-
-    from skinvert.attacks._imputation import make_default_imputer
-
-    @functools.wraps(make_default_imputer)
-    def patched(known, random_state=None):
-        return change(make_default_imputer(known, random_state=random_state))
-
-    for name in _IMPUTER_MODULES:
-        module = importlib.import_module(name)
-        if hasattr(module, "make_default_imputer"):
-            module.make_default_imputer = patched
-
-
-def _booster_params(**params):
-    def change(pipeline):
-        pipeline.steps[-1][1].set_params(**params)
-        return pipeline
-
-    return change
-
-
-class SharedFit:
-    """Fit a model once per distinct (X, y, parameters) and share the result."""
-
-    cache, locks, lock = {}, defaultdict(threading.Lock), threading.Lock()
-    hits = misses = 0
-
-    def __init__(self, estimator):
-        self.estimator = estimator
-
-    def fit(self, X, y, **kwargs):
-        import joblib
-        from sklearn.base import clone
-
-        key = joblib.hash((X, y, repr(self.estimator.get_params(deep=True))))
-        with SharedFit.lock:
-            key_lock = SharedFit.locks[key]
-        with key_lock:
-            model = SharedFit.cache.get(key)
-            if model is None:
-                SharedFit.misses += 1
-                model = clone(self.estimator).fit(X, y, **kwargs)
-                SharedFit.cache[key] = model
-            else:
-                SharedFit.hits += 1
-        self.model_ = model
-        self.classes_ = model.classes_
-        return self
-
-    def predict_proba(self, X):
-        return self.model_.predict_proba(X)
-
-    def predict(self, X):
-        return self.model_.predict(X)
-
-    def get_params(self, deep=True):
-        return {"estimator": self.estimator}
-
-    def set_params(self, **params):
-        self.estimator = params.get("estimator", self.estimator)
-        return self
-
-
 HGB_FITS = []
 
 
@@ -186,53 +100,47 @@ def _count_booster_fits():
 
 
 def apply_variant(variant):
-    """Monkeypatch this process for ``variant``; return the audit's ``attacks``."""
-    attacks = None
-    if variant in ("iter30",):
-        _patch_imputer(_booster_params(max_iter=30))
-    if variant in ("early", "fast", "all"):
-        _patch_imputer(_booster_params(early_stopping=True))
-    if variant in ("shared", "fast", "all"):
-        previous = {}
-        import importlib
+    """Monkeypatch this process for ``variant`` (see the module's docstring)."""
+    if variant == "unshared":
+        import contextlib
 
-        for name in _IMPUTER_MODULES:
-            module = importlib.import_module(name)
-            previous[name] = module.make_default_imputer
-        for name, make in previous.items():
-            module = importlib.import_module(name)
-            module.make_default_imputer = functools.partial(_shared, make)
-    if variant in ("threads1", "all"):
-        from threadpoolctl import threadpool_limits
+        import skinvert.evaluation._audit as audit_module
+
+        audit_module.shared_fits = contextlib.nullcontext
+    if variant == "old-imputer":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        import skinvert.attacks._default_models as models
+
+        original = models.make_default_imputer
+
+        @functools.wraps(original)
+        def old(known, random_state=None, y=None):
+            pipeline = original(known, random_state=random_state)
+            booster = pipeline.steps[-1][1]
+            plain = HistGradientBoostingClassifier(
+                max_iter=100,
+                random_state=random_state,
+                categorical_features=booster.categorical_features,
+            )
+            pipeline.steps[-1] = (pipeline.steps[-1][0], plain)
+            return pipeline
+
+        models.make_default_imputer = old
+    if variant == "unbounded":
+        import os
 
         import skinvert.evaluation._registry as registry
 
-        fit_one = registry._fit_one
-
-        def bounded(*args, **kwargs):
-            with threadpool_limits(limits=1, user_api="openmp"):
-                return fit_one(*args, **kwargs)
-
-        registry._fit_one = bounded
-    if variant in ("cv3", "fast", "all"):
-        from skinvert.evaluation._registry import _attack_classes
-
-        attacks = []
-        for cls in _attack_classes(None, "categorical"):
-            has_cv = "cv" in cls().get_params(deep=False)
-            attacks.append(cls(cv=3) if has_cv else cls.__name__)
-    return attacks
-
-
-def _shared(make, known, random_state=None):
-    return SharedFit(make(known, random_state=random_state))
+        # OpenMP's default: one thread per core in every worker
+        registry.thread_budget = lambda n_jobs, workers=1: os.cpu_count()
 
 
 def run_api(args):
     from skinvert import audit
 
     X, y = make_census(args.n, random_state=args.seed)
-    attacks = apply_variant(args.variant)
+    apply_variant(args.variant)
     _count_booster_fits()
     spent = {}
     _wrap_steps(spent)
@@ -247,7 +155,6 @@ def run_api(args):
         X,
         y,
         sensitive="marital_status",
-        attacks=attacks,
         n_jobs=args.n_jobs,
         random_state=0,
     )
@@ -287,8 +194,6 @@ def run_api(args):
             f"{sum(seconds):.1f} s summed over threads, median {np.median(rows):.0f} "
             f"rows, median {np.median(iters):.0f} iterations"
         )
-    if args.variant in ("shared", "fast", "all"):
-        print(f"shared imputer fits: {SharedFit.misses}, reused: {SharedFit.hits}")
     for note in result.notes:
         print(f"note: {note}")
     return wall

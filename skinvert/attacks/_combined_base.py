@@ -5,20 +5,18 @@ Shared by :mod:`._combined` (Fredrikson, CSMIA), :mod:`._combined_label_only` an
 target's factor, and the numpydoc fragments of their parameters.
 """
 
-from functools import partial
 from itertools import product
 from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import check_random_state
 
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, _take_rows
 from ..base import BaseInversion
 from ..utils._sklearn import HasMethods, Interval, StrOptions
-from ..utils._threads import run_bounded, thread_budget
+from ..utils._threads import bounded, thread_budget
 from ._decision import (
     DECISION_ATTRIBUTE,
     DECISION_PARAMETER,
@@ -27,7 +25,8 @@ from ._decision import (
     check_decision,
     choose_bias,
 )
-from ._imputation import known_feature_table, make_default_imputer
+from ._default_models import fit_imputer
+from ._imputation import known_feature_table
 
 TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, np.inf)
 SMOOTHINGS = (0.001, 0.01, 0.1, 0.5)
@@ -38,7 +37,7 @@ _TINY = np.finfo(float).tiny
 _COMBINED_PARAMETERS = """    imputer : classifier, default=None
         Model of the prior ``P(v | known features[, known label])``, cloned and
         fitted on the auxiliary data (and on each cross-validation fold). Default:
-        :func:`~skinvert.attacks._imputation.make_default_imputer`, the model of
+        :func:`~skinvert.attacks._default_models.make_default_imputer`, the model of
         :class:`ImputationBaseline`.
     label_in_prior : "auto" or bool, default="auto"
         Whether the imputer also sees the known label. ``False`` is Bayes' rule
@@ -244,15 +243,10 @@ class _CombinedInversion(DecisionMixin, BaseInversion):
     def _finish(self, scores, evidence, labels, setting):
         return scores
 
-    def _make_imputer(self, table):
-        if self.imputer is None:
-            return make_default_imputer(table, random_state=self.random_state)
-        return clone(self.imputer)
-
     def _fit_imputer(self, table, codes):
         if len(np.unique(codes)) < 2 or table.shape[1] == 0:
             return None
-        return self._make_imputer(table).fit(table, codes)
+        return fit_imputer(self.imputer, table, codes, self.random_state)
 
     def _impute(self, model, table, fallback):
         n = table.shape[0]
@@ -350,7 +344,7 @@ class _CombinedInversion(DecisionMixin, BaseInversion):
         # the folds through joblib: threads here, or any backend the caller's
         # joblib.parallel_config sets (Dask's included)
         limit = thread_budget(self.n_jobs, effective_n_jobs(self.n_jobs))
-        fold = delayed(partial(run_bounded, self._fold, limit))
+        fold = delayed(bounded(self._fold, limit))
         smoothings = list(log_evidence)
         folds_out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             fold(train, test, tables, evidence, codes, labels, smoothings)

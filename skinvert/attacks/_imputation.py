@@ -5,14 +5,7 @@ features and label) and the continuous one (a regressor), side by side.
 """
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-)
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OrdinalEncoder
+from sklearn.base import clone
 
 from .._docstrings import (
     _COMMON_ATTRIBUTES,
@@ -22,18 +15,7 @@ from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
 from ..base import BaseContinuousInversion, BaseInversion
 from ..utils._optional import is_pandas_dataframe
 from ..utils._sklearn import HasMethods
-from ..utils._validation import missing_cells
-
-
-def _is_numeric_column(values):
-    values = np.asarray(values)
-    if values.dtype.kind in "biuf":
-        return True
-    try:
-        values.astype(float)
-    except (TypeError, ValueError):
-        return False
-    return True
+from ._default_models import fit_imputer, make_default_regressor
 
 
 def known_feature_table(known, labels):
@@ -45,116 +27,6 @@ def known_feature_table(known, labels):
         table["__known_label__"] = labels
         return table
     return np.column_stack([known, labels])
-
-
-# HistGradientBoosting's limit on the categories of a categorical feature
-MAX_CATEGORIES = 255
-# records below which the default regressor fits without early stopping
-_MIN_EARLY_STOPPING = 20
-
-
-def _distinct(values):
-    """Number of distinct non-missing values of a column."""
-    values = np.asarray(values, dtype=object)
-    present = values[~missing_cells(values)]
-    return len(set(present.tolist()))
-
-
-class _EmptyAsConstant(TransformerMixin, BaseEstimator):
-    """Columns entirely missing in ``fit`` become a constant 0 (fit and after).
-
-    Gradient boosting cannot bin a column with no value at all (as a known
-    feature missing from every auxiliary record of a cross-validation fold);
-    such a column carries nothing to learn from, so it is read as a constant.
-    """
-
-    def fit(self, X, y=None):
-        values = X.to_numpy() if is_pandas_dataframe(X) else np.asarray(X)
-        self.empty_ = np.flatnonzero(missing_cells(values).all(axis=0))
-        return self
-
-    def transform(self, X):
-        if not self.empty_.size:
-            return X
-        if is_pandas_dataframe(X):
-            X = X.copy()
-            for j in self.empty_:
-                X.isetitem(int(j), np.zeros(X.shape[0]))
-            return X
-        X = np.array(X, copy=True)
-        X[:, self.empty_] = 0
-        return X
-
-
-def _categorical_columns(known):
-    """Non-numeric columns: (all of them, those with at most 255 categories)."""
-    if is_pandas_dataframe(known):
-        columns = [(c, known[c].to_numpy()) for c in known.columns]
-    else:
-        known = np.asarray(known)
-        columns = [(j, known[:, j]) for j in range(known.shape[1])]
-    categorical = [(c, v) for c, v in columns if not _is_numeric_column(v)]
-    few = [c for c, v in categorical if _distinct(v) <= MAX_CATEGORIES]
-    return [c for c, _ in categorical], few
-
-
-def make_default_imputer(known, random_state=None):
-    """A gradient-boosting classifier with its categorical columns ordinal-encoded.
-
-    Non-numeric columns are ordinal-encoded. Those with at most 255 distinct
-    values (HistGradientBoosting's limit) are declared categorical; those with
-    more (a zip code, say) are passed as their ordinal codes, split like a
-    number, so that any table can be imputed.
-
-    Parameters
-    ----------
-    known : ndarray or DataFrame
-        Known features the imputer will be fitted on (used to find the categorical
-        columns: non-numeric dtypes).
-    random_state : int, RandomState instance or None
-        Seed of the gradient boosting.
-
-    Returns
-    -------
-    estimator : Pipeline
-        An unfitted :class:`~sklearn.ensemble.HistGradientBoostingClassifier`
-        (100 iterations), behind an
-        :class:`~sklearn.preprocessing.OrdinalEncoder` when some columns are
-        categorical (columns with no value at all in ``fit`` are read as
-        a constant).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skinvert.attacks._imputation import make_default_imputer
-    >>> zips = np.array([f"{i:05d}" for i in range(1000)], dtype=object)
-    >>> known = np.column_stack([zips, np.arange(1000.0)])
-    >>> model = make_default_imputer(known, random_state=0)
-    >>> model.fit(known, np.arange(1000) % 2).predict(known[:3]).shape
-    (3,)
-    """
-    booster = HistGradientBoostingClassifier(max_iter=100, random_state=random_state)
-    categorical, few = _categorical_columns(known)
-    if not categorical:
-        return make_pipeline(_EmptyAsConstant(), booster)
-    encoder = ColumnTransformer(
-        [
-            (
-                "categorical",
-                OrdinalEncoder(
-                    handle_unknown="use_encoded_value",
-                    unknown_value=np.nan,
-                    encoded_missing_value=np.nan,
-                ),
-                categorical,
-            )
-        ],
-        remainder="passthrough",
-        sparse_threshold=0,
-    )
-    declared = [j for j, c in enumerate(categorical) if c in few]
-    booster.set_params(categorical_features=declared or None)
-    return make_pipeline(encoder, _EmptyAsConstant(), booster)
 
 
 class ImputationBaseline(BaseInversion):
@@ -256,14 +128,11 @@ class ImputationBaseline(BaseInversion):
 
     def _fit(self, records, codes, labels):
         table = known_feature_table(self._known(records), labels)
-        if self.estimator is None:
-            model = make_default_imputer(table, random_state=self.random_state)
-        else:
-            model = clone(self.estimator)
-        if len(np.unique(codes)) == 1 or table.shape[1] == 0:
-            self.estimator_ = None
-            return
-        self.estimator_ = model.fit(table, codes)
+        self.estimator_ = None
+        if len(np.unique(codes)) > 1 and table.shape[1] > 0:
+            self.estimator_ = fit_imputer(
+                self.estimator, table, codes, self.random_state
+            )
 
     def _posterior(self, records, labels):
         n = records.shape[0]
@@ -274,39 +143,6 @@ class ImputationBaseline(BaseInversion):
         full = np.zeros((n, len(self.classes_)))
         full[:, np.asarray(self.estimator_.classes_, dtype=int)] = proba
         return full
-
-
-def make_default_regressor(known, random_state=None):
-    """A gradient-boosting regressor with its categorical columns ordinal-encoded.
-
-    The regression counterpart of
-    :func:`~skinvert.attacks._imputation.make_default_imputer`.
-
-    Parameters
-    ----------
-    known : ndarray or DataFrame
-        Features the model will be fitted on (used to find the categorical
-        columns: non-numeric dtypes).
-    random_state : int, RandomState instance or None
-        Seed of the gradient boosting.
-
-    Returns
-    -------
-    estimator : Pipeline
-        An unfitted :class:`~sklearn.ensemble.HistGradientBoostingRegressor`
-        with early stopping on a held-out tenth of the data (a noisy numeric
-        target overfits without it; from 20 records on), behind an ordinal
-        encoder when some columns are categorical.
-    """
-    classifier = make_default_imputer(known, random_state=random_state)
-    booster = HistGradientBoostingRegressor(
-        max_iter=100,
-        # a held-out tenth needs a few records: fewer than 20 fit without it
-        early_stopping=len(known) >= _MIN_EARLY_STOPPING,
-        random_state=random_state,
-    )
-    booster.set_params(categorical_features=classifier[-1].categorical_features)
-    return make_pipeline(*classifier[:-1], booster)
 
 
 class _ModelRegressor(BaseContinuousInversion):

@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import clone
 
 from .._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from .._query import (
@@ -15,7 +14,8 @@ from .._query import (
 from ..base import BaseInversion
 from ..utils._shadow import make_shadow_targets
 from ..utils._sklearn import HasMethods, Interval, StrOptions
-from ._imputation import known_feature_table, make_default_imputer
+from ._default_models import fit_imputer
+from ._imputation import known_feature_table
 
 
 def parameters_with_target(target_text):
@@ -316,7 +316,7 @@ class LOMIA(BaseInversion):
         + _LABEL_ONLY_PARAMETERS
         + """    estimator : classifier, default=None
         The attack model, cloned and fitted on the known features plus the known
-        label. Default: :func:`~skinvert.attacks._imputation.make_default_imputer`
+        label. Default: :func:`~skinvert.attacks._default_models.make_default_imputer`
         (a :class:`~sklearn.ensemble.HistGradientBoostingClassifier`, behind an
         ordinal encoder for non-numeric columns).
     train_on : {"both", "pseudo", "truth"}, default="both"
@@ -432,11 +432,7 @@ class LOMIA(BaseInversion):
         if len(np.unique(targets)) < 2:
             return
         table = _take_rows(known_feature_table(self._known(records), labels), rows)
-        if self.estimator is None:
-            model = make_default_imputer(table, random_state=self.random_state)
-        else:
-            model = clone(self.estimator)
-        self.estimator_ = model.fit(table, targets)
+        self.estimator_ = fit_imputer(self.estimator, table, targets, self.random_state)
 
     def _model_proba(self, records, labels):
         n = records.shape[0]

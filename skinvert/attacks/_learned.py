@@ -7,7 +7,6 @@ one (a regressor), side by side (Yang et al., CCS 2019; Song & Shmatikov, ICLR 2
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import clone
 
 from .._docstrings import (
     _COMMON_ATTRIBUTES,
@@ -20,10 +19,10 @@ from ..base import BaseInversion
 from ..utils._optional import is_pandas_dataframe
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ..utils._validation import missing_cells
+from ._default_models import fit_imputer
 from ._imputation import (
     _ModelRegressor,
     known_feature_table,
-    make_default_imputer,
 )
 from ._label_only import answers_on_truth, output_codes, parameters_with_target
 
@@ -72,7 +71,7 @@ class LearnedInversion(BaseInversion):
         )
         + """    estimator : classifier, default=None
         The attack model, cloned and fitted on the auxiliary data. Default:
-        :func:`~skinvert.attacks._imputation.make_default_imputer` (a
+        :func:`~skinvert.attacks._default_models.make_default_imputer` (a
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`, behind an
         ordinal encoder for non-numeric columns).
     output : {"proba", "topk", "label"}, default="proba"
@@ -206,11 +205,7 @@ class LearnedInversion(BaseInversion):
             answers_on_truth(self, records, codes, self._target_method)
         )
         table = self._table(records, labels, released)
-        if self.estimator is None:
-            model = make_default_imputer(table, random_state=self.random_state)
-        else:
-            model = clone(self.estimator)
-        self.estimator_ = model.fit(table, codes)
+        self.estimator_ = fit_imputer(self.estimator, table, codes, self.random_state)
 
     def _check_true_values(self, records):
         positions = self.sensitive_indices_

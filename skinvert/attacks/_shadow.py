@@ -12,7 +12,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.optimize import minimize
-from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import check_random_state
 
@@ -30,7 +29,8 @@ from ._decision import (
     check_decision,
     choose_bias,
 )
-from ._imputation import known_feature_table, make_default_imputer
+from ._default_models import fit_imputer
+from ._imputation import known_feature_table
 
 __all__ = [
     "ShadowCalibratedInversion",
@@ -329,11 +329,6 @@ class ShadowCalibratedInversion(DecisionMixin, BaseInversion):
         self.random_state = random_state
 
     # ------------------------------------------------------------ imputation
-    def _new_imputer(self, table):
-        if self.imputer is None:
-            return make_default_imputer(table, random_state=self.random_state)
-        return clone(self.imputer)
-
     def _impute(self, model, table, fallback):
         n = table.shape[0]
         if model is None:
@@ -345,7 +340,7 @@ class ShadowCalibratedInversion(DecisionMixin, BaseInversion):
     def _fit_imputer(self, table, codes):
         if len(np.unique(codes)) < 2 or table.shape[1] == 0:
             return None
-        return self._new_imputer(table).fit(table, codes)
+        return fit_imputer(self.imputer, table, codes, self.random_state)
 
     def _cross_fitted_prior(self, table, codes, seed):
         """Out-of-fold imputation posteriors of the auxiliary records."""

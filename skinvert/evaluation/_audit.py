@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._memo import shared_fits
 from ..utils._sklearn import (
     HasMethods,
     Interval,
@@ -247,8 +248,10 @@ def audit(
 def run_audit(X, y, *, target, members, aux, settings):
     """The audit of one sensitive column (the API's and the command's code path)."""
     # BLAS and OpenMP pools (gradient boosting) take every core by default and
-    # spin-wait badly on a busy machine: n_jobs bounds their threads too.
-    with limit_threads(thread_budget(settings.n_jobs)):
+    # spin-wait badly on a busy machine: n_jobs bounds their threads too. The
+    # attacks and the reference fit the same imputers on the same records: each
+    # distinct fit is made once (skinvert.utils._memo).
+    with limit_threads(thread_budget(settings.n_jobs)), shared_fits():
         return _run(X, y, target, members, aux, settings)
 
 

@@ -125,6 +125,7 @@ def membership_rows(target, X, y, members, non_members, aux, n_victims, settings
                 take(X, aux),
                 y[aux],
                 random_state=settings.seed,
+                n_jobs=settings.n_jobs,
             )
     except Exception as exc:  # reported; the attribute audit stands
         return [], f"membership inference failed: {type(exc).__name__}: {exc}"

@@ -15,15 +15,13 @@ The choice is made on the auxiliary records only, never on the victims. A refere
 the user passes (``reference=``) is used as given.
 """
 
-from functools import partial
-
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from ..metrics import attack_accuracy, attack_balanced_accuracy, attack_mae
-from ..utils._threads import run_bounded, thread_budget
+from ..utils._threads import bounded, thread_budget
 from ._data import take
 
 _FOLDS = 3
@@ -202,7 +200,7 @@ def choose_reference(kind, view, s, *, sensitive, label, seed, given=None, n_job
     candidates = _candidates(kind, sensitive, label, seed)
     limit = thread_budget(n_jobs, effective_n_jobs(n_jobs))
     found = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(partial(run_bounded, _scores, limit))(kind, ref, view, s, seed)
+        delayed(bounded(_scores, limit))(kind, ref, view, s, seed)
         for _, ref in candidates
     )
     scores = dict(zip((name for name, _ in candidates), found))

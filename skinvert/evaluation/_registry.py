@@ -24,10 +24,11 @@ An attack that cannot be built or fitted is skipped with a note.
 import inspect
 import time
 
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 
 from ..base import BaseContinuousInversion, BaseInversion
+from ..utils._threads import bounded, thread_budget
 from ._settings import THREAT_MODELS
 from ._targets import is_tree_target
 
@@ -171,8 +172,12 @@ def fit_attacks(attacks, target, aux_view, s_aux, config, kind="categorical"):
     :func:`joblib.parallel_config`, a Dask cluster's included, is honoured).
     """
     candidates = _attack_classes(attacks, kind)
+    # OpenMP's thread count is a per-thread setting: each worker bounds its own
+    # (its share of n_jobs), or every fit would start a pool of all the cores
+    workers = min(effective_n_jobs(config["n_jobs"]), max(1, len(candidates)))
+    fit = delayed(bounded(_fit_one, thread_budget(config["n_jobs"], workers)))
     jobs = Parallel(n_jobs=config["n_jobs"], prefer="threads")(
-        delayed(_fit_one)(item, target, aux_view, s_aux, config) for item in candidates
+        fit(item, target, aux_view, s_aux, config) for item in candidates
     )
     fitted, notes = [], []
     for name, attack, seconds, reason in jobs:

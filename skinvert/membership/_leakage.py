@@ -82,6 +82,7 @@ def membership_leakage(
     n_shadows=8,
     n_resamples=200,
     random_state=None,
+    n_jobs=None,
 ):
     """How well membership attacks tell the target's members from non-members.
 
@@ -113,6 +114,8 @@ def membership_leakage(
         Bootstrap resamples of the advantage's interval.
     random_state : int or None, default=None
         Seeds the shadows and the bootstrap.
+    n_jobs : int, default=None
+        Parallel jobs of the shadows' training and of the queries (joblib).
 
     Returns
     -------
@@ -154,11 +157,15 @@ def membership_leakage(
     results = {}
     for name in attacks:
         if name == "loss":
-            attack = LossThresholdAttack(target, label=label, fpr=0.01)
+            attack = LossThresholdAttack(target, label=label, fpr=0.01, n_jobs=n_jobs)
             pool = aux
         elif name == "rmia":
             attack = RMIA(
-                target, label=label, n_shadows=n_shadows, random_state=random_state
+                target,
+                label=label,
+                n_shadows=n_shadows,
+                random_state=random_state,
+                n_jobs=n_jobs,
             )
             pool = aux
         else:
@@ -171,6 +178,7 @@ def membership_leakage(
                 variance="per_record" if online else "global",
                 keep_shadows=not online,
                 random_state=random_state,
+                n_jobs=n_jobs,
             )
             pool = _concat([aux, victims]) if online else aux
         attack.fit(pool)

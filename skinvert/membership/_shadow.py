@@ -12,15 +12,17 @@ import zlib
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils import check_random_state
 
 from .._query import DEFAULT_BATCH_SIZE, _take_rows
+from ..utils._memo import fit_shared
 from ..utils._optional import import_optional, is_pandas_dataframe
 from ..utils._shadow import reseed
 from ..utils._sklearn import HasMethods, Interval
+from ..utils._threads import bounded, thread_budget
 from ._base import (
     BaseMembershipAttack,
     default_shadow,
@@ -52,7 +54,8 @@ def _aligned_proba(model, records, classes):
 def _train_shadow(model, records, labels, inside, classes, keep):
     """Fit one shadow on the rows ``inside``; its confidences on every record."""
     rows = np.flatnonzero(inside)
-    model.fit(_take_rows(records, rows), labels[rows])
+    # shared within an audit: LiRA and RMIA seeded alike train the same shadows
+    model = fit_shared(model, _take_rows(records, rows), labels[rows])
     return _aligned_proba(model, records, classes), (model if keep else None)
 
 
@@ -63,11 +66,14 @@ def train_shadows(template, records, labels, inside, classes, *, seeds, keep, n_
     target is passed in by the caller), cloned for each shadow with its seed.
     """
     tasks = []
+    # threads (tree and boosting fits release the GIL), each bounding its own
+    # OpenMP pool; any joblib backend set by the caller is honoured
+    limit = thread_budget(n_jobs, min(len(inside), effective_n_jobs(n_jobs)))
+    train = delayed(bounded(_train_shadow, limit))
     for seed, mask in zip(seeds, inside):
         model = reseed(clone(template), int(seed), deep=False)
-        task = delayed(_train_shadow)(model, records, labels, mask, classes, keep)
-        tasks.append(task)
-    results = Parallel(n_jobs=n_jobs)(tasks)
+        tasks.append(train(model, records, labels, mask, classes, keep))
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(tasks)
     answers = np.stack([proba for proba, _ in results])
     return answers, [model for _, model in results] if keep else None
 

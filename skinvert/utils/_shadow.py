@@ -9,7 +9,6 @@ attacks (:mod:`skinvert.membership`): the default shadow estimator, reseeding,
 and the paired half splits of :func:`make_shadow_targets`.
 """
 
-from functools import partial
 from numbers import Integral
 
 import numpy as np
@@ -19,28 +18,55 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
 
-from ._threads import run_bounded, thread_budget
+from ._threads import bounded, thread_budget
 
 
 def default_shadow_estimator(target):
     """An unfitted model like ``target``: its clone, else a random forest.
 
-    ``FrozenEstimator`` wrappers are unwrapped; a scikit-learn estimator or
-    ``Pipeline`` (anything with ``get_params`` and ``fit``) is cloned (same type
-    and parameters, fitted state dropped); anything else (an API client, say)
-    gets a :class:`~sklearn.ensemble.RandomForestClassifier`.
+    ``FrozenEstimator`` wrappers are unwrapped, at the top and inside (a defense
+    such as ``RoundedConfidences(FrozenEstimator(model))`` becomes
+    ``RoundedConfidences(model)`` unfitted: a frozen model would ignore the
+    shadow's training records and answer as the target). A scikit-learn
+    estimator or ``Pipeline`` (anything with ``get_params`` and ``fit``) is
+    cloned (same type and parameters, fitted state dropped); anything else (an
+    API client, say) gets a :class:`~sklearn.ensemble.RandomForestClassifier`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skinvert.defenses import RoundedConfidences
+    >>> model = DecisionTreeClassifier(max_depth=2).fit([[0], [1]], [0, 1])
+    >>> default_shadow_estimator(RoundedConfidences(FrozenEstimator(model)))
+    RoundedConfidences(estimator=DecisionTreeClassifier(max_depth=2))
     """
-    model = target
+    fresh = _unfrozen(target)
+    return RandomForestClassifier() if fresh is None else fresh
+
+
+def _unfrozen(model):
+    """``model`` cloned with every ``FrozenEstimator`` replaced by its estimator."""
     while isinstance(model, FrozenEstimator):
         model = model.estimator
-    if isinstance(model, BaseEstimator) or (
-        hasattr(model, "get_params") and hasattr(model, "fit")
+    if not (
+        isinstance(model, BaseEstimator)
+        or (hasattr(model, "get_params") and hasattr(model, "fit"))
     ):
-        try:
-            return clone(model)
-        except Exception:  # a wrapper that cannot be rebuilt unfitted
-            pass
-    return RandomForestClassifier()
+        return None
+    try:
+        fresh = clone(model)
+    except Exception:  # a wrapper that cannot be rebuilt unfitted
+        return None
+    inner = {
+        key: _unfrozen(value)
+        for key, value in fresh.get_params(deep=False).items()
+        if isinstance(value, FrozenEstimator)
+    }
+    if any(value is None for value in inner.values()):
+        return None
+    return fresh.set_params(**inner) if inner else fresh
 
 
 def reseed(model, seed, *, deep=True):
@@ -152,7 +178,7 @@ def make_shadow_targets(
         seeds.append(rng.randint(np.iinfo(np.int32).max))
     limit = thread_budget(n_jobs, effective_n_jobs(n_jobs))
     models = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(partial(run_bounded, _fit_shadow, limit))(
+        delayed(bounded(_fit_shadow, limit))(
             reseed(clone(base), seed),
             _take(X, np.flatnonzero(members)),
             y[members],

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 from joblib import effective_n_jobs
 
-__all__ = ["limit_threads", "thread_budget", "worker_threads"]
+__all__ = ["bounded", "limit_threads", "thread_budget", "worker_threads"]
 
 _lock = threading.Lock()
 _state = {
@@ -170,11 +170,33 @@ def worker_threads(limit):
         applied.restore_original_limits()
 
 
-def run_bounded(function, limit, *args, **kwargs):
-    """``function(*args, **kwargs)`` in a joblib worker, its OpenMP pool bounded.
+class bounded:
+    """``function`` run in a joblib worker, its OpenMP pool bounded to ``limit``.
 
-    Module-level (picklable), so that ``delayed(partial(run_bounded, f, limit))``
-    runs on any joblib backend, a Dask cluster's included.
+    ``delayed(bounded(f, limit))(...)`` runs on any joblib backend, a Dask
+    cluster's included (picklable when ``f`` is), and its tasks carry ``f``'s
+    name (``batch_of_<name>_<n>_calls`` on the Dask dashboard).
+
+    Parameters
+    ----------
+    function : callable
+    limit : int
+        OpenMP threads of the worker while ``function`` runs.
+
+    Examples
+    --------
+    >>> from joblib import Parallel, delayed
+    >>> from skinvert.utils._threads import bounded
+    >>> absolute = delayed(bounded(abs, 1))
+    >>> Parallel(n_jobs=2, prefer="threads")(absolute(-i) for i in range(3))
+    [0, 1, 2]
     """
-    with worker_threads(limit):
-        return function(*args, **kwargs)
+
+    def __init__(self, function, limit):
+        self.function = function
+        self.limit = limit
+        self.__name__ = getattr(function, "__name__", type(function).__name__)
+
+    def __call__(self, *args, **kwargs):
+        with worker_threads(self.limit):
+            return self.function(*args, **kwargs)

@@ -10,7 +10,10 @@ from skinvert.attacks import (
     ImputationRegressor,
     LearnedInversion,
 )
-from skinvert.attacks._imputation import make_default_imputer, make_default_regressor
+from skinvert.attacks._default_models import (
+    make_default_imputer,
+    make_default_regressor,
+)
 
 from ._continuous_data import _records
 

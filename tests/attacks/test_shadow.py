@@ -164,6 +164,20 @@ def test_make_shadow_targets_splits_in_halves_and_clones_the_target():
     assert isinstance(default_shadow_estimator(client), RandomForestClassifier)
 
 
+def test_a_defended_target_gets_shadows_that_learn_their_own_records():
+    # RoundedConfidences(FrozenEstimator(tree)): a frozen model inside the
+    # defense would ignore the shadow's records and answer as the target does
+    from skinvert.defenses import RoundedConfidences
+
+    X, y, _, _ = _data(0, n=400)
+    target = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X[:200], y[:200])
+    shadow = default_shadow_estimator(RoundedConfidences(FrozenEstimator(target)))
+    assert isinstance(shadow, RoundedConfidences)
+    assert type(shadow.estimator) is DecisionTreeClassifier
+    shadow.fit(X[200:], 1 - y[200:])  # the opposite labels: learned, not frozen
+    assert (shadow.predict(X[200:]) == 1 - y[200:]).mean() > 0.8
+
+
 def test_errors_name_the_bad_parameter():
     X, y, view, s = _data(0, n=200)
     target = LogisticRegression().fit(X, y)
