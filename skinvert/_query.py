@@ -15,6 +15,7 @@ import sys
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
+from .utils._memo import shared_answers
 from .utils._optional import import_optional, is_pandas_dataframe
 from .utils._threads import limit_threads, thread_budget, worker_threads
 from .utils._validation import check_answers
@@ -324,19 +325,24 @@ def query_target(
     if n == 0:
         shape = (0, k) if candidates is not None else (0,)
         return np.empty(shape + ((n_classes,) if n_classes else ()))
-    if k > batch_size:  # a victim's candidates split across calls
-        return _query_split(
-            target, X, columns, candidates, method, int(batch_size), n_jobs, verbose
+
+    def ask():
+        if k > batch_size:  # a victim's candidates split across calls
+            return _query_split(
+                target, X, columns, candidates, method, int(batch_size), n_jobs, verbose
+            )
+        bounds = _spans(n, max(1, int(batch_size) // k))
+        per_victim = candidates is not None and candidates.ndim == 3
+        batches = (
+            (_take_rows(X, slice(a, b)), candidates[a:b] if per_victim else candidates)
+            for a, b in bounds
         )
-    bounds = _spans(n, max(1, int(batch_size) // k))
-    per_victim = candidates is not None and candidates.ndim == 3
-    batches = (
-        (_take_rows(X, slice(a, b)), candidates[a:b] if per_victim else candidates)
-        for a, b in bounds
-    )
-    return _run(
-        [target, method, columns, n_classes], batches, bounds, n, n_jobs, verbose
-    )
+        return _run(
+            [target, method, columns, n_classes], batches, bounds, n, n_jobs, verbose
+        )
+
+    # within an audit, the same query asked by several attacks is asked once
+    return shared_answers(target, (method, X, columns, candidates), ask)
 
 
 def _run(fixed, batches, bounds, n, n_jobs, verbose):

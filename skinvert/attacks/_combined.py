@@ -202,7 +202,7 @@ class CombinedCSMIA(CombinedFredrikson):
         temperature="auto",
         smoothing="auto",
         match_trust="auto",
-        cv=5,
+        cv=3,
         tolerance=1.0,
         decision="accuracy",
         random_state=None,

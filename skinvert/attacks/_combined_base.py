@@ -10,11 +10,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.utils import check_random_state
 
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, _take_rows
 from ..base import BaseInversion
+from ..utils._folds import shuffled_folds
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ..utils._threads import bounded, thread_budget
 from ._decision import (
@@ -57,7 +56,7 @@ _COMBINED_PARAMETERS = """    imputer : classifier, default=None
 """
 
 _CV_PARAMETERS = (
-    """    cv : int, default=5
+    """    cv : int, default=3
         Folds of the cross-validation on the auxiliary data (stratified when every
         value occurs at least ``cv`` times).
     tolerance : float, default=1.0
@@ -204,7 +203,7 @@ class _CombinedInversion(DecisionMixin, BaseInversion):
         label_in_prior="auto",
         temperature="auto",
         smoothing="auto",
-        cv=5,
+        cv=3,
         tolerance=1.0,
         decision="accuracy",
         random_state=None,
@@ -271,16 +270,7 @@ class _CombinedInversion(DecisionMixin, BaseInversion):
         return (bool(self.label_in_prior),)
 
     def _folds(self, codes):
-        n = len(codes)
-        n_splits = min(self.cv, n)
-        if n_splits < 2:
-            return None
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        if np.bincount(codes)[np.unique(codes)].min() >= n_splits:
-            splitter = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
-        else:
-            splitter = KFold(n_splits, shuffle=True, random_state=seed)
-        return list(splitter.split(np.zeros((n, 1)), codes))
+        return shuffled_folds(len(codes), self.cv, self.random_state, codes)
 
     def _fit(self, records, codes, labels):
         check_decision(self.decision, self.classes_)

@@ -10,8 +10,6 @@ cross-validation on the auxiliary data.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.model_selection import KFold
-from sklearn.utils import check_random_state
 
 from .._docstrings import (
     _COMMON_ATTRIBUTES,
@@ -20,6 +18,7 @@ from .._docstrings import (
     _QUERY_PARAMETERS,
 )
 from .._query import DEFAULT_BATCH_SIZE, _take_rows
+from ..utils._folds import shuffled_folds
 from ..utils._sklearn import Interval, StrOptions
 from ._confidence import _confidence, _nearest_mass
 from ._imputation import _ModelRegressor
@@ -156,7 +155,7 @@ class CombinedFredriksonRegressor(_ModelRegressor):
     smoothing : "auto", float or array-like of float, default="auto"
         ``a``, added to every confidence. ``"auto"`` picks from
         ``(0.001, 0.01, 0.1)`` jointly with the temperature.
-    cv : int, default=5
+    cv : int, default=3
         Folds of the cross-fitting and cross-validation on the auxiliary data.
     tolerance : float, default=0.5
         Standard errors of the paired held-out error within which a grid point
@@ -278,7 +277,7 @@ class CombinedFredriksonRegressor(_ModelRegressor):
         estimate="median",
         temperature="auto",
         smoothing="auto",
-        cv=5,
+        cv=3,
         tolerance=0.5,
         estimator=None,
         random_state=None,
@@ -321,9 +320,7 @@ class CombinedFredriksonRegressor(_ModelRegressor):
     def _cross_fit(self, table, values):
         """Folds, and out-of-fold points: no record predicted by a model it trained."""
         n = len(values)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        splitter = KFold(min(self.cv, n), shuffle=True, random_state=seed)
-        folds = list(splitter.split(np.zeros((n, 1))))
+        folds = shuffled_folds(n, self.cv, self.random_state)
         points = np.empty(n)
         for train, test in folds:
             model = self._point_model(_take_rows(table, train), values[train])

@@ -13,6 +13,7 @@ from .._docstrings import (
 )
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES
 from ..base import BaseContinuousInversion, BaseInversion
+from ..utils._memo import fit_shared
 from ..utils._optional import is_pandas_dataframe
 from ..utils._sklearn import HasMethods
 from ._default_models import fit_imputer, make_default_regressor
@@ -192,7 +193,7 @@ class _ModelRegressor(BaseContinuousInversion):
             model = make_default_regressor(table, random_state=self.random_state)
         else:
             model = clone(self.estimator)
-        return model.fit(table, values)
+        return fit_shared(model, table, values)  # shared within an audit
 
 
 class ImputationRegressor(_ModelRegressor):

@@ -320,7 +320,7 @@ class CombinedNeuronOutput(_NeuronMixin, _CombinedInversion):
         imputer=None,
         label_in_prior="auto",
         temperature="auto",
-        cv=5,
+        cv=3,
         tolerance=1.0,
         decision="accuracy",
         random_state=None,

@@ -12,12 +12,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.optimize import minimize
-from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import check_random_state
 
 from .._docstrings import _SHARED_ATTRIBUTES, _SHARED_PARAMETERS
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, query_target
 from ..base import BaseInversion
+from ..utils._folds import shuffled_folds
 from ..utils._shadow import _take, default_shadow_estimator, make_shadow_targets
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ._confidence import _label_confidence, _top_class
@@ -342,16 +342,11 @@ class ShadowCalibratedInversion(DecisionMixin, BaseInversion):
             return None
         return fit_imputer(self.imputer, table, codes, self.random_state)
 
-    def _cross_fitted_prior(self, table, codes, seed):
+    def _cross_fitted_prior(self, table, codes, folds):
         """Out-of-fold imputation posteriors of the auxiliary records."""
         n, k = len(codes), len(self.classes_)
-        n_splits = min(self.cv, n)
-        if np.bincount(codes)[np.unique(codes)].min() >= n_splits:
-            splitter = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
-        else:
-            splitter = KFold(n_splits, shuffle=True, random_state=seed)
         out = np.empty((n, k))
-        for train, test in splitter.split(np.zeros((n, 1)), codes):
+        for train, test in folds:
             fallback = np.bincount(codes[train], minlength=k) / len(train)
             model = self._fit_imputer(_take(table, train), codes[train])
             out[test] = self._impute(model, _take(table, test), fallback)
@@ -392,21 +387,24 @@ class ShadowCalibratedInversion(DecisionMixin, BaseInversion):
 
     def _fit(self, records, codes, labels):
         check_decision(self.decision, self.classes_)
-        rng = check_random_state(self.random_state)
-        seed = rng.randint(np.iinfo(np.int32).max)
         n = len(codes)
         if n < 4:
             raise ValueError(
                 f"{type(self).__name__} splits the auxiliary data between shadow "
                 f"targets and needs at least 4 records; got n_samples={n}."
             )
+        rng = check_random_state(self.random_state)
+        # the folds' seed is rng's first draw: for an int random_state, the folds
+        # of the combined attacks and of the audit's reference (whose imputers an
+        # audit then fits once)
+        folds = shuffled_folds(n, self.cv, rng, codes)
         truth = self._fill(records, self.candidates_[codes])
         table = known_feature_table(self._known(records), labels)
-        prior = self._cross_fitted_prior(table, codes, seed)
+        prior = self._cross_fitted_prior(table, codes, folds)
         known = self._known(records)
         prior_x = None
         if labels is not None:
-            prior_x = self._cross_fitted_prior(known, codes, seed)
+            prior_x = self._cross_fitted_prior(known, codes, folds)
         shadows = make_shadow_targets(
             self.target,
             truth,

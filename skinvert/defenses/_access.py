@@ -116,6 +116,8 @@ class QueryCounter(ClassifierMixin, BaseTargetWrapper):
     )
 
     _parameter_constraints: dict = {"estimator": [HasMethods(["predict"])]}
+    # every query is counted: never answered from an audit's shared answers
+    _shared_answers = False
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, **fit_params):

@@ -11,6 +11,7 @@ model-free reference chosen on the auxiliary data.
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
@@ -35,7 +36,7 @@ from ._data import (
 from ._extras import group_values, membership_rows, per_record_rows, roc_curves
 from ._progress import progress
 from ._reference import choose_reference
-from ._registry import fit_attacks
+from ._registry import collect_fits, fit_tasks
 from ._report import AuditResult
 from ._scoring import (
     Population,
@@ -247,11 +248,13 @@ def audit(
 
 def run_audit(X, y, *, target, members, aux, settings):
     """The audit of one sensitive column (the API's and the command's code path)."""
-    # BLAS and OpenMP pools (gradient boosting) take every core by default and
-    # spin-wait badly on a busy machine: n_jobs bounds their threads too. The
-    # attacks and the reference fit the same imputers on the same records: each
-    # distinct fit is made once (skinvert.utils._memo).
-    with limit_threads(thread_budget(settings.n_jobs)), shared_fits():
+    # n_jobs is spent on joblib workers (attacks, folds, shadows, batches), each
+    # running its BLAS and OpenMP pools on one thread: pools of every core beside
+    # them spin-wait against the workers (on the census benchmark, a 2-thread
+    # pool in the calling thread cost 3 s of 21). Only the target's own training
+    # gets the whole budget. The attacks and the reference fit the same imputers
+    # on the same records: each distinct fit is made once (skinvert.utils._memo).
+    with limit_threads(1), shared_fits():
         return _run(X, y, target, members, aux, settings)
 
 
@@ -345,7 +348,8 @@ def _run(X, y, target, members, aux, settings):
     _check_aux_values(kind, s, aux, settings.sensitive)
     bar = progress(settings.verbose, "audit")
     bar.step("training the target" if target is None else "checking the target")
-    target = _train_or_check(target, X, y, members, settings, seed)
+    with limit_threads(thread_budget(settings.n_jobs)):
+        target = _train_or_check(target, X, y, members, settings, seed)
     if settings.target_wrapper is not None:
         target = settings.target_wrapper(target)
         if not hasattr(target, "predict"):
@@ -378,17 +382,38 @@ def _run(X, y, target, members, aux, settings):
     config["n_jobs"] = settings.n_jobs
     if kind == "categorical":
         config["decision"] = "balanced_accuracy"  # the headline metric
-    bar.step("fitting the attacks")
-    fitted, skipped = fit_attacks(
-        settings.attacks, target, take(view, aux), s[aux], config, kind
+    n_victims = min(settings.max_victims, len(members), len(non_members))
+    # the attacks' fits and membership inference (its shadow models) are
+    # independent: one joblib.Parallel runs them side by side
+    bar.step(
+        "fitting the attacks and the membership shadows"
+        if settings.membership
+        else "fitting the attacks"
     )
+    tasks = fit_tasks(
+        settings.attacks,
+        target,
+        take(view, aux),
+        s[aux],
+        config,
+        kind,
+        other=int(settings.membership),
+    )
+    if settings.membership:
+        tasks.append(
+            delayed(membership_rows)(
+                target, X, y, members, non_members, aux, n_victims, settings
+            )
+        )
+    done = Parallel(n_jobs=settings.n_jobs, prefer="threads")(tasks)
+    membership, membership_note = done.pop() if settings.membership else ([], None)
+    fitted, skipped = collect_fits(done)
     notes += skipped
     positive = None
     if kind == "categorical":
         classes, counts = np.unique(s[aux].astype(object), return_counts=True)
         positive = _positive_value(classes, counts / counts.sum())
 
-    n_victims = min(settings.max_victims, len(members), len(non_members))
     rows, summary, per_record, subgroups, roc = {}, {}, [], [], []
     populations, failures = {}, {}
     for name, pool in [("members", members), ("non-members", non_members)]:
@@ -444,13 +469,7 @@ def _run(X, y, target, members, aux, settings):
     gaps = memorisation_gaps(
         populations["members"], populations["non-members"], rows, settings.confidence
     )
-    membership = []
-    if settings.membership:
-        bar.step("membership inference")
-        membership, note = membership_rows(
-            target, X, y, members, non_members, aux, n_victims, settings
-        )
-        notes += [note] if note else []
+    notes += [membership_note] if membership_note else []
     bar.close()
     return AuditResult(
         rows=rows,

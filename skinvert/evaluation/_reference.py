@@ -18,9 +18,9 @@ the user passes (``reference=``) is used as given.
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from ..metrics import attack_accuracy, attack_balanced_accuracy, attack_mae
+from ..utils._folds import shuffled_folds
 from ..utils._threads import bounded, thread_budget
 from ._data import take
 
@@ -128,22 +128,23 @@ def _fresh(reference):
 
 
 def _scores(kind, reference, view, s, seed):
-    """Out-of-fold scores of one reference on the auxiliary records."""
+    """Out-of-fold scores of one reference on the auxiliary records.
+
+    The folds are the attacks' (:func:`~skinvert.utils._folds.shuffled_folds`,
+    3 of them, the same seed): the imputers fitted on them are shared with the
+    combined and shadow-calibrated attacks within an audit.
+    """
     n = len(s)
+    codes = None
     if kind == "categorical":
-        _, counts = np.unique(s, return_counts=True)
-        folds = min(_FOLDS, int(counts.min())) if len(counts) > 1 else 0
-        make = StratifiedKFold
-    else:
-        folds = min(_FOLDS, n // 2)
-        make = KFold
-    if folds < 2:
+        values, codes = np.unique(s.astype(object), return_inverse=True)
+        if len(values) < 2:
+            return None
+    folds = shuffled_folds(n, min(_FOLDS, n // 2), seed, codes)
+    if folds is None:
         return None
-    splitter = make(folds, shuffle=True, random_state=seed)
     predicted = np.empty(n, dtype=object if kind == "categorical" else float)
-    for train, test in splitter.split(
-        np.zeros(n), s if kind == "categorical" else None
-    ):
+    for train, test in folds:
         model = _fresh(reference).fit(take(view, train), s[train])
         predicted[test] = model.predict(take(view, test))
     if kind == "categorical":

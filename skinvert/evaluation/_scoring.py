@@ -12,6 +12,7 @@ import time
 import warnings
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 
 from ..base import BaseInversion
 from ..metrics import (
@@ -24,6 +25,7 @@ from ..metrics import (
     ppv_at_k,
 )
 from ..metrics._bootstrap import _paired_evaluator
+from ..utils._threads import bounded, thread_budget
 from ._registry import first_line, threat_model_of
 
 CATEGORICAL_COLUMNS = (
@@ -243,14 +245,29 @@ def evaluate(population, fitted, references, view, hidden):
     for row in rows:
         row["threat_model"] = "no access"
         row["attack"] = f"reference: {row['attack']}"
-    for name, attack, fit_seconds in fitted:
-        try:
-            answers[name] = answer(name, attack, view, hidden)
-        except Exception as exc:  # reported; the other attacks still run
-            notes.append(f"{name} failed on the victims: {first_line(exc)}")
+    # the attacks answer through joblib (threads, each bounding its OpenMP pool;
+    # any backend the caller's joblib.parallel_config sets)
+    n_jobs = getattr(population.settings, "n_jobs", None)
+    workers = min(effective_n_jobs(n_jobs), max(1, len(fitted)))
+    ask = delayed(bounded(_answer_or_error, thread_budget(n_jobs, workers)))
+    found = Parallel(n_jobs=n_jobs, prefer="threads")(
+        ask(name, attack, view, hidden) for name, attack, _ in fitted
+    )
+    for (name, _, fit_seconds), result in zip(fitted, found):
+        if isinstance(result, str):  # reported; the other attacks still run
+            notes.append(f"{name} failed on the victims: {result}")
             continue
+        answers[name] = result
         rows.append(population.row(answers[name], reference_answers, fit_seconds))
     return rows, answers, reference_answers, notes
+
+
+def _answer_or_error(name, attack, view, hidden):
+    """The attack's :class:`Answers`, or the first line of the error it raised."""
+    try:
+        return answer(name, attack, view, hidden)
+    except Exception as exc:
+        return first_line(exc)
 
 
 def best_per_threat_model(rows):

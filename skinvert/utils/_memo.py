@@ -1,4 +1,4 @@
-"""Fits shared within an audit: each distinct (model, table, values) fitted once.
+"""Work shared within an audit: each distinct fit, and each distinct query, once.
 
 An audit fits many attacks on the same auxiliary records, and several of them fit
 the same model on the same rows: the model-free reference's imputers, the combined
@@ -13,6 +13,12 @@ values (not a DataFrame's index) and the values fitted on. A
 model fitted on the same inputs with the same parameters (a fixed
 ``random_state``) is the same model, so sharing it changes no result. The fitted
 model is shared, not copied: callers only predict with it.
+
+The target's answers are shared the same way (:func:`shared_answers`): several
+attacks ask it the auxiliary records completed with every candidate, and the
+victims likewise. A target whose answers vary from call to call, or that counts
+its queries (a query budget, a monitor), declares ``_shared_answers = False``
+and is asked every time.
 
 The memo is process-wide (the joblib worker threads of an audit share it) and
 thread-safe: a second caller asking for a fit in progress waits for it rather
@@ -29,19 +35,20 @@ import numpy as np
 
 from ._optional import is_pandas_dataframe
 
-__all__ = ["fit_shared", "shared_fits"]
+__all__ = ["fit_shared", "shared_answers", "shared_fits"]
 
 _lock = threading.Lock()
-_state = {"memo": None, "depth": 0, "hits": 0, "fits": 0}
+_state = {"memo": None, "depth": 0, "hits": 0, "fits": 0, "answers": 0}
 
 
 class _Entry:
-    """One fit: done once, waited for by every other caller."""
+    """One result: computed once, waited for by every other caller."""
 
-    def __init__(self):
+    def __init__(self, keep=None):
         self.done = threading.Event()
-        self.model = None
+        self.value = None
         self.failed = False
+        self.keep = keep  # an object whose identity is part of the key
 
 
 def _digest(values):
@@ -78,8 +85,9 @@ def shared_fits():
     Yields
     ------
     counts : dict
-        ``"fits"`` (models fitted) and ``"hits"`` (fits answered from the
-        memo), read once the block ends.
+        ``"fits"`` (models fitted), ``"answers"`` (target queries made through
+        :func:`shared_answers`) and ``"hits"`` (calls answered from the memo),
+        filled when the block ends.
 
     Examples
     --------
@@ -91,18 +99,20 @@ def shared_fits():
     ...     a = fit_shared(LogisticRegression(), X, y)
     ...     b = fit_shared(LogisticRegression(), X.copy(), y.copy())
     >>> a is b, counts
-    (True, {'fits': 1, 'hits': 1})
+    (True, {'fits': 1, 'answers': 0, 'hits': 1})
     """
     with _lock:
         if _state["depth"] == 0:
-            _state.update(memo={}, hits=0, fits=0)
+            _state.update(memo={}, hits=0, fits=0, answers=0)
         _state["depth"] += 1
     counts = {}
     try:
         yield counts
     finally:
         with _lock:
-            counts.update(fits=_state["fits"], hits=_state["hits"])
+            counts.update(
+                fits=_state["fits"], answers=_state["answers"], hits=_state["hits"]
+            )
             _state["depth"] -= 1
             if _state["depth"] == 0:
                 _state["memo"] = None
@@ -123,34 +133,95 @@ def fit_shared(model, X, y):
     fitted : estimator
         ``model`` fitted, or the fitted model of an earlier equal call.
     """
-    with _lock:
-        memo = _state["memo"]
-    if memo is None:
+    if _memo() is None:
         return model.fit(X, y)
     try:
-        key = (joblib.hash(model), _digest(X), _digest(y))
+        key = ("fit", joblib.hash(model), _digest(X), _digest(y))
     except Exception:  # a model that cannot be pickled (a local class): unshared
         return model.fit(X, y)
+    return _once(key, lambda: model.fit(X, y), "fits")
+
+
+def shared_answers(target, parts, compute):
+    """``compute()``, or the result of an equal call inside :func:`shared_fits`.
+
+    For the target's answers to the same query (``parts``: the method, records,
+    columns and candidates) asked by several attacks. Keyed by the target's
+    identity (the memo holds it, so that the identity is not reused) and the
+    content of ``parts``; a target whose answers change from call to call or
+    that counts its queries (``_shared_answers = False`` on it or on a model it
+    wraps) is always asked.
+
+    Returns
+    -------
+    answers : ndarray
+        A copy: callers may write into it.
+    """
+    if _memo() is None or not shareable_answers(target):
+        return compute()
+    try:
+        key = ("answers", id(target), *(_part(p) for p in parts))
+    except Exception:  # content that cannot be digested: unshared
+        return compute()
+    return np.array(_once(key, compute, "answers", keep=target), copy=True)
+
+
+def shareable_answers(target, depth=8):
+    """False if ``target``, or a model it wraps (``estimator``), says its answers
+    vary or that its queries are counted."""
+    for _ in range(depth):
+        if target is None:
+            return True
+        if getattr(type(target), "_shared_answers", True) is False:
+            return False
+        target = getattr(target, "estimator", None)
+    return True
+
+
+def _part(value):
+    if value is None or isinstance(value, (str, int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return repr([_part(v) for v in value])
+    if not (is_pandas_dataframe(value) or isinstance(value, np.ndarray)):
+        raise TypeError("only arrays and DataFrames are digested")
+    return _digest(value)
+
+
+def _memo():
     with _lock:
-        entry = memo.get(key)
-        owner = entry is None
-        if owner:
-            entry = memo[key] = _Entry()
-            _state["fits"] += 1
+        return _state["memo"]
+
+
+def _once(key, compute, kind, keep=None):
+    """``compute()`` once per ``key`` within the memo; other callers wait for it."""
+    with _lock:
+        memo = _state["memo"]
+        if memo is None:
+            owner, entry = True, None
         else:
-            _state["hits"] += 1
+            entry = memo.get(key)
+            owner = entry is None
+            if owner:
+                entry = memo[key] = _Entry(keep)
+                _state[kind] += 1
+            else:
+                _state["hits"] += 1
+    if entry is None:  # the block ended meanwhile
+        return compute()
     if not owner:
         entry.done.wait()
         if not entry.failed:
-            return entry.model
-        return model.fit(X, y)  # the first try failed: raise its error here
+            return entry.value
+        return compute()  # the first try failed: raise its error here
     try:
-        entry.model = model.fit(X, y)
-        return entry.model
+        entry.value = compute()
+        return entry.value
     except BaseException:
         entry.failed = True
         with _lock:
-            memo.pop(key, None)
+            if _state["memo"] is memo:
+                memo.pop(key, None)
         raise
     finally:
         entry.done.set()

@@ -374,8 +374,11 @@ def test_decision_rule_is_chosen_on_auxiliary_data_never_on_victims():
 
 def test_combined_csmia_does_not_let_the_match_rule_override_a_strong_imputer():
     # A near-perfect imputer: the single-match rule is wrong more often than it.
+    # Trusting the target anyway (temperature=0.25) scores 0.03 below imputation
+    # on average over these seeds; the calibrated attack stays within noise
+    # (400 victims: one standard error of accuracy is about 0.013).
     scores = []
-    for seed in (0, 1):
+    for seed in range(4):
         X, y = make_sensitive_classification(
             n_samples=N, leak=2.0, feature_dependence=4.0, random_state=seed
         )
@@ -388,4 +391,5 @@ def test_combined_csmia_does_not_let_the_match_rule_override_a_strong_imputer():
             row.append(attack.score(view[_NON_MEMBERS], s[_NON_MEMBERS]))
         scores.append(row)
     imputation, combined = np.array(scores).T
-    assert np.all(combined >= imputation - 0.01)
+    assert combined.mean() >= imputation.mean() - 0.01
+    assert np.all(combined >= imputation - 0.025)
