@@ -215,3 +215,33 @@ def machine():
         f"Python {platform.python_version()}, numpy {np.__version__}, "
         f"scikit-learn {sklearn.__version__}, joblib {joblib.__version__}"
     )
+
+
+def use_old_imputer():
+    """Patch in the default imputer as it was before 2026-12-01 (this process only).
+
+    100 iterations of ``HistGradientBoostingClassifier`` with its own defaults (31
+    leaves, no L2 penalty, no early stopping), behind the same encoder: to measure
+    what the regularised, early-stopped default changes.
+    """
+    import functools
+
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    import skinvert.attacks._default_models as models
+
+    original = models.make_default_imputer
+
+    @functools.wraps(original)
+    def old(known, random_state=None, y=None):
+        pipeline = original(known, random_state=random_state)
+        name, booster = pipeline.steps[-1]
+        plain = HistGradientBoostingClassifier(
+            max_iter=100,
+            random_state=random_state,
+            categorical_features=booster.categorical_features,
+        )
+        pipeline.steps[-1] = (name, plain)
+        return pipeline
+
+    models.make_default_imputer = old

@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
-from _common import competing, environment_label, load, machine
+from _common import competing, environment_label, load, machine, use_old_imputer
 from census import make_census
 
 VARIANTS = ("base", "unshared", "old-imputer", "unbounded")
@@ -50,14 +50,13 @@ STEPS = {  # the audit's step functions, by their names in its module
     "_train_or_check": "target training",
     "choose_reference": "reference choice",
     "fit_attacks": "attack fits",
-    "Parallel": "attack fits and membership inference, side by side",
     "evaluate": "victims (attacks' predictions, metrics, bootstrap)",
     "per_record_rows": "per-record risk",
     "_per_record": "per-record risk",
     "roc_curves": "ROC curves",
     "_roc_curves": "ROC curves",
     "memorisation_gaps": "memorisation gaps",
-    "membership_rows": "(membership inference alone, within the above)",
+    "membership_rows": "membership inference",
     "_membership": "membership inference",
 }
 
@@ -68,20 +67,6 @@ def _wrap_steps(spent):
     for name in STEPS:
         original = getattr(module, name, None)
         if original is None:  # a name of another version of the audit
-            continue
-        if isinstance(original, type):  # joblib.Parallel: time its calls
-
-            class TimedParallel(original):
-                def __call__(self, *args, _name=name, **kwargs):
-                    start = time.perf_counter()
-                    try:
-                        return super().__call__(*args, **kwargs)
-                    finally:
-                        spent[_name] = (
-                            spent.get(_name, 0.0) + time.perf_counter() - start
-                        )
-
-            setattr(module, name, TimedParallel)
             continue
 
         @functools.wraps(original)
@@ -123,25 +108,7 @@ def apply_variant(variant):
 
         audit_module.shared_fits = contextlib.nullcontext
     if variant == "old-imputer":
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        import skinvert.attacks._default_models as models
-
-        original = models.make_default_imputer
-
-        @functools.wraps(original)
-        def old(known, random_state=None, y=None):
-            pipeline = original(known, random_state=random_state)
-            booster = pipeline.steps[-1][1]
-            plain = HistGradientBoostingClassifier(
-                max_iter=100,
-                random_state=random_state,
-                categorical_features=booster.categorical_features,
-            )
-            pipeline.steps[-1] = (pipeline.steps[-1][0], plain)
-            return pipeline
-
-        models.make_default_imputer = old
+        use_old_imputer()
     if variant == "unbounded":
         import os
 
@@ -185,7 +152,7 @@ def run_api(args):
     for name, label in STEPS.items():
         if name in spent:
             print(f"| {label} | {spent[name]:.1f} | {spent[name] / wall:.0%} |")
-    rest = wall - sum(v for k, v in spent.items() if k != "membership_rows")
+    rest = wall - sum(spent.values())
     print(f"| other (split, checks, report) | {rest:.1f} | {rest / wall:.0%} |")
     print("\n| attack | fit s | predict s (members) | predict s (non-members) |")
     print("|---|---:|---:|---:|")

@@ -33,7 +33,7 @@ from sklearn.tree import DecisionTreeClassifier
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import machine
+from _common import machine, use_old_imputer
 
 from skinvert.attacks import CSMIA, CombinedCSMIA, ImputationBaseline
 from skinvert.attacks._shadow import ShadowCalibratedInversion
@@ -210,7 +210,12 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-aux", type=int, default=2000)
     parser.add_argument("--n-victims", type=int, default=20000)
+    parser.add_argument(
+        "--old-imputer", action="store_true", help="the default imputer before 12-01"
+    )
     args = parser.parse_args()
+    if args.old_imputer:
+        use_old_imputer()
     print(machine())
     if args.quality or not args.cost:
         print(

@@ -11,11 +11,10 @@ model-free reference chosen on the auxiliary data.
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._memo import shared_fits
+from ..utils._memo import share_answers_of, shared_fits
 from ..utils._sklearn import (
     HasMethods,
     Interval,
@@ -36,7 +35,7 @@ from ._data import (
 from ._extras import group_values, membership_rows, per_record_rows, roc_curves
 from ._progress import progress
 from ._reference import choose_reference
-from ._registry import collect_fits, fit_tasks
+from ._registry import fit_attacks
 from ._report import AuditResult
 from ._scoring import (
     Population,
@@ -357,6 +356,7 @@ def _run(X, y, target, members, aux, settings):
                 f"target_wrapper returned a {type(target).__name__}; expected a "
                 "model with predict (e.g. a defense around FrozenEstimator(target))."
             )
+    share_answers_of(target)  # queries several attacks make are asked once
     accuracy = {
         name: float(np.mean(target.predict(take(X, rows)) == y[rows]))
         for name, rows in [("train", members), ("test", non_members)]
@@ -382,38 +382,17 @@ def _run(X, y, target, members, aux, settings):
     config["n_jobs"] = settings.n_jobs
     if kind == "categorical":
         config["decision"] = "balanced_accuracy"  # the headline metric
-    n_victims = min(settings.max_victims, len(members), len(non_members))
-    # the attacks' fits and membership inference (its shadow models) are
-    # independent: one joblib.Parallel runs them side by side
-    bar.step(
-        "fitting the attacks and the membership shadows"
-        if settings.membership
-        else "fitting the attacks"
+    bar.step("fitting the attacks")
+    fitted, skipped = fit_attacks(
+        settings.attacks, target, take(view, aux), s[aux], config, kind
     )
-    tasks = fit_tasks(
-        settings.attacks,
-        target,
-        take(view, aux),
-        s[aux],
-        config,
-        kind,
-        other=int(settings.membership),
-    )
-    if settings.membership:
-        tasks.append(
-            delayed(membership_rows)(
-                target, X, y, members, non_members, aux, n_victims, settings
-            )
-        )
-    done = Parallel(n_jobs=settings.n_jobs, prefer="threads")(tasks)
-    membership, membership_note = done.pop() if settings.membership else ([], None)
-    fitted, skipped = collect_fits(done)
     notes += skipped
     positive = None
     if kind == "categorical":
         classes, counts = np.unique(s[aux].astype(object), return_counts=True)
         positive = _positive_value(classes, counts / counts.sum())
 
+    n_victims = min(settings.max_victims, len(members), len(non_members))
     rows, summary, per_record, subgroups, roc = {}, {}, [], [], []
     populations, failures = {}, {}
     for name, pool in [("members", members), ("non-members", non_members)]:
@@ -469,7 +448,13 @@ def _run(X, y, target, members, aux, settings):
     gaps = memorisation_gaps(
         populations["members"], populations["non-members"], rows, settings.confidence
     )
-    notes += [membership_note] if membership_note else []
+    membership = []
+    if settings.membership:
+        bar.step("membership inference")
+        membership, note = membership_rows(
+            target, X, y, members, non_members, aux, n_victims, settings
+        )
+        notes += [note] if note else []
     bar.close()
     return AuditResult(
         rows=rows,

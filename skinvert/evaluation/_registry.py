@@ -171,26 +171,14 @@ def fit_attacks(attacks, target, aux_view, s_aux, config, kind="categorical"):
     ``config["n_jobs"]`` jobs (threads; any joblib backend set with
     :func:`joblib.parallel_config`, a Dask cluster's included, is honoured).
     """
-    tasks = fit_tasks(attacks, target, aux_view, s_aux, config, kind)
-    return collect_fits(Parallel(n_jobs=config["n_jobs"], prefer="threads")(tasks))
-
-
-def fit_tasks(attacks, target, aux_view, s_aux, config, kind="categorical", other=0):
-    """One :func:`joblib.delayed` fit per candidate attack (see :func:`fit_attacks`).
-
-    ``other`` counts tasks run beside them in the same :class:`joblib.Parallel`
-    (the audit's membership inference), for each worker's thread budget.
-    """
     candidates = _attack_classes(attacks, kind)
     # OpenMP's thread count is a per-thread setting: each worker bounds its own
     # (its share of n_jobs), or every fit would start a pool of all the cores
-    workers = min(effective_n_jobs(config["n_jobs"]), max(1, len(candidates) + other))
+    workers = min(effective_n_jobs(config["n_jobs"]), max(1, len(candidates)))
     fit = delayed(bounded(_fit_one, thread_budget(config["n_jobs"], workers)))
-    return [fit(item, target, aux_view, s_aux, config) for item in candidates]
-
-
-def collect_fits(jobs):
-    """``(fitted, notes)`` from the results of :func:`fit_tasks`."""
+    jobs = Parallel(n_jobs=config["n_jobs"], prefer="threads")(
+        fit(item, target, aux_view, s_aux, config) for item in candidates
+    )
     fitted, notes = [], []
     for name, attack, seconds, reason in jobs:
         if reason is None:

@@ -28,17 +28,17 @@ unshared.
 
 import hashlib
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import joblib
 import numpy as np
 
 from ._optional import is_pandas_dataframe
 
-__all__ = ["fit_shared", "shared_answers", "shared_fits"]
+__all__ = ["fit_shared", "share_answers_of", "shared_answers", "shared_fits"]
 
 _lock = threading.Lock()
-_state = {"memo": None, "depth": 0, "hits": 0, "fits": 0, "answers": 0}
+_state = {"memo": None, "targets": {}, "depth": 0, "hits": 0, "fits": 0, "answers": 0}
 
 
 class _Entry:
@@ -51,31 +51,51 @@ class _Entry:
         self.keep = keep  # an object whose identity is part of the key
 
 
+# object cells digested by their repr: scalars only (an array's repr is truncated)
+_SCALARS = (str, bytes, int, float, bool, complex, type(None), np.generic)
+
+
 def _digest(values):
     """A digest of a table's content: column names, dtypes and values, not index.
 
     Numeric columns are hashed as their bytes, the others as the ``repr`` of their
     values (C-speed for strings; pickling an object array element by element is
-    a hundred times slower).
+    a hundred times slower). A categorical column's categories are part of its
+    dtype. Anything but an ndarray, a DataFrame or a Series (a sparse matrix,
+    say), or an object cell that is not a scalar, raises ``TypeError``: the
+    caller then does the work unshared.
     """
     digest = hashlib.sha1()
     if is_pandas_dataframe(values):
         columns = [
-            (repr(name), str(values.dtypes.iloc[j]), values.iloc[:, j].to_numpy())
+            (repr(name), _dtype(values.dtypes.iloc[j]), values.iloc[:, j].to_numpy())
             for j, name in enumerate(values.columns)
         ]
-    else:
+    elif isinstance(values, np.ndarray) or type(values).__name__ == "Series":
         array = np.asarray(values)
-        columns = [("", str(array.dtype), array)]
+        columns = [("", _dtype(getattr(values, "dtype", array.dtype)), array)]
         if array.dtype.kind == "O" and array.ndim == 2:
             columns = [(str(j), "O", array[:, j]) for j in range(array.shape[1])]
+    else:
+        raise TypeError(f"{type(values).__name__} is not digested")
     for name, dtype, column in columns:
         digest.update(f"{name}|{dtype}|{column.shape}|".encode())
         if column.dtype.kind in "biufcmM":
             digest.update(np.ascontiguousarray(column).tobytes())
-        else:
-            digest.update(repr(column.tolist()).encode())
+            continue
+        cells = column.ravel().tolist()
+        if not all(isinstance(cell, _SCALARS) for cell in cells):
+            raise TypeError("object cells that are not scalars are not digested")
+        digest.update(repr(cells).encode())
     return digest.hexdigest()
+
+
+def _dtype(dtype):
+    """A dtype's name, with a categorical's categories and order."""
+    categories = getattr(dtype, "categories", None)
+    if categories is None:
+        return str(dtype)
+    return f"category|{dtype.ordered}|{_digest(np.asarray(categories))}"
 
 
 @contextmanager
@@ -115,7 +135,7 @@ def shared_fits():
             )
             _state["depth"] -= 1
             if _state["depth"] == 0:
-                _state["memo"] = None
+                _state["memo"], _state["targets"] = None, {}
 
 
 def fit_shared(model, X, y):
@@ -146,18 +166,18 @@ def shared_answers(target, parts, compute):
     """``compute()``, or the result of an equal call inside :func:`shared_fits`.
 
     For the target's answers to the same query (``parts``: the method, records,
-    columns and candidates) asked by several attacks. Keyed by the target's
-    identity (the memo holds it, so that the identity is not reused) and the
-    content of ``parts``; a target whose answers change from call to call or
-    that counts its queries (``_shared_answers = False`` on it or on a model it
-    wraps) is always asked.
+    columns and candidates) asked by several attacks: only for a target given to
+    :func:`share_answers_of` in the block (the audit's target, not the attacks'
+    shadow models), keyed by its identity and the content of ``parts``.
 
     Returns
     -------
     answers : ndarray
         A copy: callers may write into it.
     """
-    if _memo() is None or not shareable_answers(target):
+    with _lock:
+        shared = _state["targets"].get(id(target)) is target
+    if not shared:
         return compute()
     try:
         key = ("answers", id(target), *(_part(p) for p in parts))
@@ -166,15 +186,35 @@ def shared_answers(target, parts, compute):
     return np.array(_once(key, compute, "answers", keep=target), copy=True)
 
 
+def share_answers_of(target):
+    """Answer equal queries of ``target`` once until the :func:`shared_fits` block ends.
+
+    Not for a target whose answers change from call to call or that counts its
+    queries: ``_shared_answers = False`` on its class, or on the class of any
+    model it holds (its parameters, deep; a wrapper's ``estimator``). The memo
+    holds the target, so that its identity is not reused while the block lasts.
+    """
+    with _lock:
+        if _state["memo"] is not None and shareable_answers(target):
+            _state["targets"][id(target)] = target
+
+
 def shareable_answers(target, depth=8):
-    """False if ``target``, or a model it wraps (``estimator``), says its answers
-    vary or that its queries are counted."""
-    for _ in range(depth):
-        if target is None:
-            return True
-        if getattr(type(target), "_shared_answers", True) is False:
-            return False
-        target = getattr(target, "estimator", None)
+    """False if ``target`` or a model it holds declares ``_shared_answers = False``."""
+    if depth == 0 or target is None:
+        return True
+    if getattr(type(target), "_shared_answers", True) is False:
+        return False
+    inner = [getattr(target, "estimator", None)]
+    if hasattr(target, "get_params"):
+        with suppress(Exception):  # a client whose parameters cannot be read
+            inner += list(target.get_params(deep=False).values())
+    for value in inner:
+        if isinstance(value, (list, tuple)):  # a Pipeline's steps
+            value = [v[-1] if isinstance(v, tuple) else v for v in value]
+        for model in value if isinstance(value, list) else [value]:
+            if hasattr(model, "fit") and not shareable_answers(model, depth - 1):
+                return False
     return True
 
 

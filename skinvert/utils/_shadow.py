@@ -47,7 +47,11 @@ def default_shadow_estimator(target):
 
 
 def _unfrozen(model):
-    """``model`` cloned with every ``FrozenEstimator`` replaced by its estimator."""
+    """``model`` cloned with every ``FrozenEstimator`` replaced by its estimator.
+
+    Nested anywhere: a wrapper's estimator, a Pipeline's steps, a
+    ColumnTransformer's transformers. None if some part cannot be rebuilt.
+    """
     while isinstance(model, FrozenEstimator):
         model = model.estimator
     if not (
@@ -57,16 +61,34 @@ def _unfrozen(model):
         return None
     try:
         fresh = clone(model)
+        params = fresh.get_params(deep=False)
     except Exception:  # a wrapper that cannot be rebuilt unfitted
         return None
-    inner = {
-        key: _unfrozen(value)
-        for key, value in fresh.get_params(deep=False).items()
-        if isinstance(value, FrozenEstimator)
-    }
-    if any(value is None for value in inner.values()):
-        return None
-    return fresh.set_params(**inner) if inner else fresh
+    changed = {}
+    for key, value in params.items():
+        new = _unfrozen_part(value)
+        if new is _FAILED:
+            return None
+        if new is not value:
+            changed[key] = new
+    return fresh.set_params(**changed) if changed else fresh
+
+
+_FAILED = object()
+
+
+def _unfrozen_part(value):
+    """A parameter's value unfrozen: an estimator, a list of (name, estimator, ...)."""
+    if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
+        parts = [tuple(_unfrozen_part(item) for item in step) for step in value]
+        if any(item is _FAILED for step in parts for item in step):
+            return _FAILED
+        same = all(a is b for s, t in zip(parts, value) for a, b in zip(s, t))
+        return value if same else parts
+    if hasattr(value, "fit") and hasattr(value, "get_params"):
+        fresh = _unfrozen(value)
+        return _FAILED if fresh is None else fresh
+    return value
 
 
 def reseed(model, seed, *, deep=True):

@@ -28,6 +28,7 @@ _state = {
     "limits": [],
     "controller": None,
     "modules": -1,
+    "sizes": {},
 }
 
 
@@ -77,17 +78,22 @@ def thread_budget(n_jobs, workers=1):
     return max(1, int(budget) // max(1, int(workers)))
 
 
-def _lowered(controller, limit):
-    """Per-API limits that never raise a pool above its current size.
-
-    A stricter setting already in force (``OMP_NUM_THREADS=1``, or a caller's
-    own ``threadpool_limits``) is kept.
-    """
+def _sizes(controller):
+    """The largest pool size per API (``"openmp"``, ``"blas"``)."""
     current = {}
     for pool in controller.info():
         api = pool["user_api"]
         current[api] = max(current.get(api, 0), pool["num_threads"])
-    return {api: max(1, min(int(limit), n)) for api, n in current.items()}
+    return current
+
+
+def _lowered(sizes, limit):
+    """Per-API limits that never raise a pool above ``sizes``.
+
+    A stricter setting already in force (``OMP_NUM_THREADS=1``, or a caller's
+    own ``threadpool_limits``) is kept.
+    """
+    return {api: max(1, min(int(limit), n)) for api, n in sizes.items()}
 
 
 @contextmanager
@@ -96,10 +102,12 @@ def limit_threads(limit):
 
     A pool already smaller (an environment variable such as
     ``OMP_NUM_THREADS=1``, or the caller's own limit) is left as it is: the
-    limit only ever lowers the number of threads.
+    limit only ever lowers the number of threads below what was in force when
+    the outermost entry began.
 
     The pools are process-wide, so the thread that first enters owns the limit:
-    its nested entries may change it (restored in order on exit), entries from
+    its nested entries may change it, up to the sizes in force before the
+    outermost entry (restored in order on exit), entries from
     other threads while it is held (joblib workers of the same attack, or
     attacks fitted in parallel) leave it alone. The limit is restored when the
     owner leaves.
@@ -133,7 +141,10 @@ def limit_threads(limit):
     try:
         if limit != previous:  # libraries loaded since are found on each entry
             controller = _controller(refresh=previous is None)
-            applied = controller.limit(limits=_lowered(controller, limit))
+            if previous is None:  # the sizes a nested entry may go back up to
+                _state["sizes"] = _sizes(controller)
+            sizes = {**_sizes(controller), **_state["sizes"]}
+            applied = controller.limit(limits=_lowered(sizes, limit))
         yield
     finally:
         if applied is not None:
@@ -163,7 +174,14 @@ def worker_threads(limit):
     if _state["owner"] == threading.get_ident():
         yield
         return
-    applied = _controller().limit(limits=int(limit), user_api="openmp")
+    controller = _controller()
+    sizes = _sizes(controller.select(user_api="openmp"))
+    if not sizes:  # no OpenMP library loaded
+        yield
+        return
+    applied = controller.limit(
+        limits=_lowered(sizes, limit)["openmp"], user_api="openmp"
+    )
     try:
         yield
     finally:

@@ -176,6 +176,15 @@ def test_a_defended_target_gets_shadows_that_learn_their_own_records():
     assert type(shadow.estimator) is DecisionTreeClassifier
     shadow.fit(X[200:], 1 - y[200:])  # the opposite labels: learned, not frozen
     assert (shadow.predict(X[200:]) == 1 - y[200:]).mean() > 0.8
+    # deeper: a counter around the defense, a pipeline step
+    from sklearn.preprocessing import StandardScaler
+
+    from skinvert.defenses import QueryCounter
+
+    nested = QueryCounter(RoundedConfidences(FrozenEstimator(target)))
+    assert type(default_shadow_estimator(nested).estimator.estimator) is type(target)
+    piped = make_pipeline(StandardScaler(), FrozenEstimator(target))
+    assert type(default_shadow_estimator(piped)[-1]) is type(target)
 
 
 def test_errors_name_the_bad_parameter():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from skinvert.utils._memo import fit_shared, shared_fits
+from skinvert.utils._memo import fit_shared, share_answers_of, shared_fits
 
 
 class Spy(LogisticRegression):
@@ -122,3 +122,60 @@ def test_a_model_that_cannot_be_hashed_is_fitted_unshared():
         a, b = Local(), Local()
         assert fit_shared(a, X, y) is a and fit_shared(b, X, y) is b
     assert counts == {"fits": 0, "answers": 0, "hits": 0}
+
+
+def test_answers_are_shared_only_for_a_registered_target_that_counts_nothing():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skinvert import query_target
+    from skinvert.defenses import QueryCounter
+
+    X, y = _data()
+    target = LogisticRegression().fit(X, y)
+    counted = make_pipeline(StandardScaler(), QueryCounter(LogisticRegression()))
+    counted.fit(X, y)
+    candidates = np.array([[0.0], [1.0]])
+    with shared_fits() as counts:
+        share_answers_of(target)
+        share_answers_of(counted)  # holds a counter: never shared
+        first = query_target(target, X, [0], candidates)
+        again = query_target(target, X, [0], candidates)
+        other = LogisticRegression(C=0.1).fit(X, y)  # not registered
+        query_target(other, X, [0], candidates)
+        query_target(other, X, [0], candidates)
+        query_target(counted, X, [0], candidates)
+        query_target(counted, X, [0], candidates)
+    assert counts == {"fits": 0, "answers": 1, "hits": 1}
+    np.testing.assert_array_equal(first, again)
+    assert first is not again  # a copy each: callers may write into it
+    assert counted[-1].n_rows_ == 2 * 2 * len(X)
+
+
+def test_content_that_cannot_be_digested_is_not_shared():
+    sparse = pytest.importorskip("scipy.sparse")
+    a = sparse.random(20, 3, density=0.5, format="csr", random_state=0)
+    b = sparse.random(20, 3, density=0.5, format="csr", random_state=1)
+    assert a.nnz == b.nnz
+    y = np.arange(20) % 2
+    ragged = np.empty((20, 1), dtype=object)
+    for i in range(20):
+        ragged[i, 0] = np.arange(2000) * i  # a cell whose repr is truncated
+    with shared_fits() as counts:
+        fitted = [fit_shared(LogisticRegression(), X, y) for X in (a, b)]
+        fit_shared(Spy(), ragged, y)
+        fit_shared(Spy(), ragged, y)
+    assert fitted[0] is not fitted[1]
+    assert counts == {"fits": 0, "answers": 0, "hits": 0}
+
+
+def test_categories_are_part_of_a_categorical_column():
+    pd = pytest.importorskip("pandas")
+    y = np.array([0, 1] * 5)
+    values = ["a", "b"] * 5
+    narrow = pd.DataFrame({"c": pd.Categorical(values, categories=["a", "b"])})
+    wide = pd.DataFrame({"c": pd.Categorical(values, categories=["a", "b", "z"])})
+    with shared_fits() as counts:
+        fit_shared(Spy(), narrow, y)
+        fit_shared(Spy(), wide, y)
+    assert counts["fits"] == 2

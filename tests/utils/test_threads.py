@@ -49,3 +49,28 @@ def test_other_threads_leave_the_owners_limit_alone():
         thread.join()
         assert set(_threads().values()) == {1}
     assert seen == {"blas": 1, "openmp": 1}
+
+
+def test_a_nested_limit_may_raise_back_up_to_the_sizes_before_the_outermost():
+    # the audit holds one thread, then gives its target's training the budget
+    before = _threads()
+    with limit_threads(1):
+        with limit_threads(2):
+            assert _threads() == {k: min(v, 2) for k, v in before.items()}
+        assert set(_threads().values()) == {1}
+    assert _threads() == before
+
+
+def test_a_worker_never_raises_its_pool_above_a_stricter_setting():
+    from threadpoolctl import threadpool_limits
+
+    seen = {}
+
+    def worker():
+        with threadpool_limits(limits=1, user_api="openmp"), worker_threads(2):
+            seen["openmp"] = _threads().get("openmp", 1)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == {"openmp": 1}
