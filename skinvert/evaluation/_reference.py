@@ -121,6 +121,10 @@ def _candidates(kind, sensitive, label, seed):
     return found
 
 
+def _fit_fresh(reference, view, s):
+    return _fresh(reference).fit(view, s)
+
+
 def _fresh(reference):
     if isinstance(reference, WithoutLabel):
         return WithoutLabel(clone(reference.attack), reference.label)
@@ -199,24 +203,25 @@ def choose_reference(kind, view, s, *, sensitive, label, seed, given=None, n_job
             {"scores": {}, "chosen": dict.fromkeys(metrics, name), "given": True},
         )
     candidates = _candidates(kind, sensitive, label, seed)
-    limit = thread_budget(n_jobs, effective_n_jobs(n_jobs))
+    # each candidate cross-validated and fitted on all the records, side by side:
+    # the attacks of an audit reuse both imputers (skinvert.utils._memo)
+    tasks = [(_scores, (kind, ref, view, s, seed)) for _, ref in candidates]
+    tasks += [(_fit_fresh, (ref, view, s)) for _, ref in candidates]
+    limit = thread_budget(n_jobs, min(len(tasks), effective_n_jobs(n_jobs)))
     found = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(bounded(_scores, limit))(kind, ref, view, s, seed)
-        for _, ref in candidates
+        delayed(bounded(task, limit))(*args) for task, args in tasks
     )
-    scores = dict(zip((name for name, _ in candidates), found))
+    names_in_order = [name for name, _ in candidates]
+    scores = dict(zip(names_in_order, found[: len(candidates)]))
+    fitted = dict(zip(names_in_order, found[len(candidates) :]))
     chosen, names = {}, {}
-    fitted = {}
     for metric, sign in _CHOSEN_BY[kind].items():
-        usable = [name for name, _ in candidates if scores[name] is not None]
+        usable = [name for name in names_in_order if scores[name] is not None]
         if usable:
             # ties go to the simpler reference (listed first)
             best = max(usable, key=lambda name: sign * scores[name][metric])
         else:  # too few records to cross-validate: the richest reference
-            best = candidates[-1][0]
-        if best not in fitted:
-            reference = _fresh(dict(candidates)[best])
-            fitted[best] = reference.fit(view, s)
+            best = names_in_order[-1]
         chosen[metric], names[metric] = (best, fitted[best]), best
     report = {
         "scores": {k: v for k, v in scores.items() if v is not None},

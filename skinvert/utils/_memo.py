@@ -14,16 +14,17 @@ model fitted on the same inputs with the same parameters (a fixed
 ``random_state``) is the same model, so sharing it changes no result. The fitted
 model is shared, not copied: callers only predict with it.
 
-The target's answers are shared the same way (:func:`shared_answers`): several
-attacks ask it the auxiliary records completed with every candidate, and the
-victims likewise. A target whose answers vary from call to call, or that counts
-its queries (a query budget, a monitor), declares ``_shared_answers = False``
-and is asked every time.
+The answers of the audit's target are shared the same way
+(:func:`share_answers_of`, :func:`shared_answers`): several attacks ask it the
+auxiliary records completed with every candidate, and the victims likewise. A
+target whose answers vary from call to call, or that counts its queries (a query
+budget, a monitor), declares ``_shared_answers = False`` and is asked every time.
 
 The memo is process-wide (the joblib worker threads of an audit share it) and
 thread-safe: a second caller asking for a fit in progress waits for it rather
-than fitting it again. Work sent to other processes (a Dask cluster) fits there,
-unshared.
+than fitting it again. It holds its fits and answers until the outermost block
+ends (for :func:`~skinvert.evaluation.audit_columns`, until the last column's
+audit). Work sent to other processes (a Dask cluster's) is done there, unshared.
 """
 
 import hashlib
