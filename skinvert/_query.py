@@ -17,6 +17,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from .utils._memo import shared_answers
 from .utils._optional import import_optional, is_pandas_dataframe
+from .utils._shipping import ship, unship
 from .utils._threads import limit_threads, thread_budget, worker_threads
 from .utils._validation import check_answers
 
@@ -142,10 +143,10 @@ def _ask(target, method, rows, n_classes, completed=True):
     return answers
 
 
-def _query_batch(limit, *args):
+def _query_batch(limit, target, *args):
     """:func:`_answer_batch` in a joblib worker, its OpenMP pool bounded."""
     with worker_threads(limit):
-        return _answer_batch(*args)
+        return _answer_batch(unship(target), *args)
 
 
 def _answer_batch(target, method, batch, columns, candidates, n_classes):
@@ -359,9 +360,10 @@ def _run(fixed, batches, bounds, n, n_jobs, verbose):
                 for batch, cands in batches
             )
         else:  # threads unless parallel_config selects a backend (Dask's included)
+            shipped = ship(target)  # sent to a Dask cluster once, not per batch
             results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
                 delayed(_query_batch)(
-                    limit, target, method, batch, columns, cands, n_classes
+                    limit, shipped, method, batch, columns, cands, n_classes
                 )
                 for batch, cands in batches
             )

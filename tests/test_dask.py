@@ -291,3 +291,22 @@ def test_dask_dataframe_victims_on_the_cluster(client, frames):
     assert len(stream.data) >= victims.npartitions
     np.testing.assert_array_equal(got.to_numpy(), attack.predict(view))
     pd.testing.assert_index_equal(got.index, view.index)
+
+
+def test_the_target_is_sent_to_the_cluster_once_per_call_not_per_batch(client):
+    # Dask's sizeof reads a fitted model as 56 bytes: unshipped, joblib would
+    # pickle it into each of the 16 batch tasks instead of scattering it once
+    from skinvert import query_target
+
+    from ._counted_target import PICKLED, CountedPickles
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 3))
+    target = CountedPickles().fit(X, (X[:, 0] > 0).astype(int))
+    candidates = np.array([[0.0], [1.0]])
+    serial = query_target(target, X, [0], candidates, batch_size=500)
+    PICKLED.clear()
+    with joblib.parallel_config(backend="dask"):
+        found = query_target(target, X, [0], candidates, batch_size=500, n_jobs=-1)
+    np.testing.assert_allclose(found, serial)
+    assert len(PICKLED) == 1

@@ -14,6 +14,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from .._query import DEFAULT_BATCH_SIZE, DEFAULT_MAX_CANDIDATES, _take_rows
 from ..base import BaseInversion
 from ..utils._folds import shuffled_folds
+from ..utils._shipping import ship, unship
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ..utils._threads import bounded, thread_budget
 from ._decision import (
@@ -171,6 +172,11 @@ _CONSTRAINTS = {
     "decision": [StrOptions({"accuracy", "balanced_accuracy"}), tuple],
     "random_state": ["random_state"],
 }
+
+
+def _fold(attack, *args):
+    """One fold of the attack's cross-validation (a joblib task)."""
+    return unship(attack)._fold(*args)
 
 
 class _CombinedInversion(DecisionMixin, BaseInversion):
@@ -334,10 +340,11 @@ class _CombinedInversion(DecisionMixin, BaseInversion):
         # the folds through joblib: threads here, or any backend the caller's
         # joblib.parallel_config sets (Dask's included)
         limit = thread_budget(self.n_jobs, effective_n_jobs(self.n_jobs))
-        fold = delayed(bounded(self._fold, limit))
+        fold = delayed(bounded(_fold, limit))
         smoothings = list(log_evidence)
+        attack = ship(self)  # with its target: sent to a Dask cluster once
         folds_out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            fold(train, test, tables, evidence, codes, labels, smoothings)
+            fold(attack, train, test, tables, evidence, codes, labels, smoothings)
             for train, test in folds
         )
         for test, fold_priors, fold_evidence in folds_out:

@@ -13,6 +13,7 @@ from .._docstrings import _PRIOR_PARAMETER, _SHARED_ATTRIBUTES, _SHARED_PARAMETE
 from .._query import DEFAULT_BATCH_SIZE, _complete, _take_rows
 from ..base import BaseInversion
 from ..utils._optional import is_pandas_dataframe
+from ..utils._shipping import ship, unship
 from ..utils._sklearn import StrOptions
 
 SUPPORTED_TREE_MODELS = (
@@ -272,9 +273,10 @@ class WhiteBoxTreeInversion(BaseInversion):
         args = (preprocess, model, counts, offsets, records, labels)
         if len(bounds) == 1 or self.n_jobs in (None, 1):
             parts = [self._batch_scores(*args, a, b) for a, b in bounds]
-        else:
+        else:  # the attack and the model sent to a Dask cluster once, not per batch
+            shipped = (ship(self), ship(preprocess), ship(model), *args[2:])
             parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(self._batch_scores)(*args, a, b) for a, b in bounds
+                delayed(_batch_scores)(*shipped, a, b) for a, b in bounds
             )
         scores = np.concatenate(parts, axis=0) if parts else np.empty((0, k))
         if self.prior == "uniform":
@@ -299,6 +301,11 @@ class WhiteBoxTreeInversion(BaseInversion):
             leaves = estimator.apply(rows, check_input=False)
             total += counts[leaves + offset, classes]
         return (total / len(estimators)).reshape(b - a, k)
+
+
+def _batch_scores(attack, preprocess, model, *args):
+    """:meth:`WhiteBoxTreeInversion._batch_scores` as a joblib task."""
+    return unship(attack)._batch_scores(unship(preprocess), unship(model), *args)
 
 
 def _tree_input(model, rows):

@@ -15,6 +15,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from ..utils._optional import import_optional, is_pandas_dataframe
+from ..utils._shipping import ship, unship
 from ._audit import run_audit
 from ._data import check_data, column_values, split, take
 from ._formats import _num
@@ -261,8 +262,9 @@ def audit_columns(
         )
         target.fit(take(X_checked, np.flatnonzero(mask)), y_checked[mask])
         X, y, members = X_checked, _named(y, y_checked), mask
+    shipped = ship(target)  # sent to a Dask cluster once, not per column
     results = Parallel(n_jobs=settings.n_jobs, prefer="threads")(
-        delayed(_one_column)(X, y, column, target, members, aux, settings)
+        delayed(_one_column)(X, y, column, shipped, members, aux, settings)
         for column in columns
     )
     notes = []
@@ -305,6 +307,7 @@ def _of_kind(attacks, kind):
 
 
 def _one_column(X, y, column, target, members, aux, settings):
+    target = unship(target)
     try:
         position = list(X.columns).index(column) if is_pandas_dataframe(X) else column
         kind = kind_of(column_values(X, position), settings)

@@ -28,6 +28,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 
 from ..base import BaseContinuousInversion, BaseInversion
+from ..utils._shipping import ship, unship
 from ..utils._threads import bounded, thread_budget
 from ._settings import THREAT_MODELS
 from ._targets import is_tree_target
@@ -151,6 +152,7 @@ def _build(item, target, *, sensitive, label, seed, n_jobs, decision=None):
 def _fit_one(item, target, aux_view, s_aux, config):
     """``(name, fitted attack or None, fit seconds, reason it did not run)``."""
     name = _name(item)
+    target = unship(target)
     try:
         attack = _build(item, target, **config)
         reason = _why_not(attack, target, config["label"] is not None)
@@ -176,8 +178,9 @@ def fit_attacks(attacks, target, aux_view, s_aux, config, kind="categorical"):
     # (its share of n_jobs), or every fit would start a pool of all the cores
     workers = min(effective_n_jobs(config["n_jobs"]), max(1, len(candidates)))
     fit = delayed(bounded(_fit_one, thread_budget(config["n_jobs"], workers)))
+    shipped = ship(target)  # sent to a Dask cluster once, not per attack
     jobs = Parallel(n_jobs=config["n_jobs"], prefer="threads")(
-        fit(item, target, aux_view, s_aux, config) for item in candidates
+        fit(item, shipped, aux_view, s_aux, config) for item in candidates
     )
     fitted, notes = [], []
     for name, attack, seconds, reason in jobs:

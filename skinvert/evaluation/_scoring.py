@@ -25,6 +25,7 @@ from ..metrics import (
     ppv_at_k,
 )
 from ..metrics._bootstrap import _paired_evaluator
+from ..utils._shipping import ship, unship
 from ..utils._threads import bounded, thread_budget
 from ._registry import first_line, threat_model_of
 
@@ -251,7 +252,7 @@ def evaluate(population, fitted, references, view, hidden):
     workers = min(effective_n_jobs(n_jobs), max(1, len(fitted)))
     ask = delayed(bounded(_answer_or_error, thread_budget(n_jobs, workers)))
     found = Parallel(n_jobs=n_jobs, prefer="threads")(
-        ask(name, attack, view, hidden) for name, attack, _ in fitted
+        ask(name, ship(attack), view, hidden) for name, attack, _ in fitted
     )
     for (name, _, fit_seconds), result in zip(fitted, found):
         if isinstance(result, str):  # reported; the other attacks still run
@@ -265,7 +266,7 @@ def evaluate(population, fitted, references, view, hidden):
 def _answer_or_error(name, attack, view, hidden):
     """The attack's :class:`Answers`, or the first line of the error it raised."""
     try:
-        return answer(name, attack, view, hidden)
+        return answer(name, unship(attack), view, hidden)
     except Exception as exc:
         return first_line(exc)
 
