@@ -185,6 +185,10 @@ def fit_attacks(attacks, target, aux_view, s_aux, config, kind="categorical"):
     fitted, notes = [], []
     for name, attack, seconds, reason in jobs:
         if reason is None:
+            if getattr(attack, "target", target) is not target:
+                # fitted on another process (a Dask worker): point it back at
+                # the caller's target, not at its own unpickled copy of it
+                attack.target = target
             fitted.append((name, attack, seconds))
         else:
             notes.append(f"{name} skipped: {reason}")
