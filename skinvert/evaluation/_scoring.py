@@ -254,10 +254,11 @@ def evaluate(population, fitted, references, view, hidden):
     found = Parallel(n_jobs=n_jobs, prefer="threads")(
         ask(name, ship(attack), view, hidden) for name, attack, _ in fitted
     )
-    for (name, _, fit_seconds), result in zip(fitted, found):
+    for (name, attack, fit_seconds), result in zip(fitted, found):
         if isinstance(result, str):  # reported; the other attacks still run
             notes.append(f"{name} failed on the victims: {result}")
             continue
+        result.attack = attack  # not the copy a Dask worker sent back with it
         answers[name] = result
         rows.append(population.row(answers[name], reference_answers, fit_seconds))
     return rows, answers, reference_answers, notes
