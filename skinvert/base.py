@@ -291,6 +291,16 @@ class BaseInversion(
         totals[empty] = 1.0
         return scores / totals
 
+    def _times_prior(self, evidence):
+        """``evidence * prior_``, or ``evidence`` itself with ``prior="uniform"``.
+
+        For the attacks with a ``prior`` parameter (Bayes' rule over the
+        candidates: their auxiliary frequencies, or none).
+        """
+        if getattr(self, "prior", "empirical") == "uniform":
+            return evidence
+        return evidence * self.prior_
+
     def _best(self, proba):
         """Index of the most probable candidate, ties broken by the prior."""
         top = proba.max(axis=1, keepdims=True)

@@ -25,7 +25,7 @@ from ._decision import (
     check_decision,
     choose_bias,
 )
-from ._default_models import fit_imputer
+from ._default_models import fit_imputer, imputed_proba
 from ._imputation import known_feature_table
 
 TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, np.inf)
@@ -248,20 +248,6 @@ class _CombinedInversion(DecisionMixin, BaseInversion):
     def _finish(self, scores, evidence, labels, setting):
         return scores
 
-    def _fit_imputer(self, table, codes):
-        if len(np.unique(codes)) < 2 or table.shape[1] == 0:
-            return None
-        return fit_imputer(self.imputer, table, codes, self.random_state)
-
-    def _impute(self, model, table, fallback):
-        n = table.shape[0]
-        if model is None:
-            return np.tile(fallback, (n, 1))
-        proba = model.predict_proba(table)
-        full = np.zeros((n, len(self.classes_)))
-        full[:, np.asarray(model.classes_, dtype=int)] = proba
-        return full
-
     def _label_options(self, labels):
         if labels is None:
             if not isinstance(self.label_in_prior, str) and self.label_in_prior:
@@ -308,7 +294,9 @@ class _CombinedInversion(DecisionMixin, BaseInversion):
                 self.cv_results_, self.best_index_ = None, None
         self.label_in_prior_, self.temperature_, self.smoothing_ = best[:3]
         self._finish_setting_ = best[3]
-        self.imputer_ = self._fit_imputer(tables[best[0]], codes)
+        self.imputer_ = fit_imputer(
+            self.imputer, tables[best[0]], codes, self.random_state
+        )
         self._model_ = self._evidence_model(evidence, codes, labels, best[2])
         self.decision_bias_ = bias
 
@@ -318,8 +306,10 @@ class _CombinedInversion(DecisionMixin, BaseInversion):
         fallback = np.bincount(codes[train], minlength=k) / len(train)
         priors = {}
         for option, table in tables.items():
-            model = self._fit_imputer(_take_rows(table, train), codes[train])
-            priors[option] = self._impute(model, _take_rows(table, test), fallback)
+            model = fit_imputer(
+                self.imputer, _take_rows(table, train), codes[train], self.random_state
+            )
+            priors[option] = imputed_proba(model, _take_rows(table, test), k, fallback)
         train_labels = None if labels is None else labels[train]
         test_labels = None if labels is None else labels[test]
         log_evidence = {}
@@ -408,7 +398,7 @@ class _CombinedInversion(DecisionMixin, BaseInversion):
         table = known_feature_table(
             self._known(records), labels if self.label_in_prior_ else None
         )
-        return self._impute(self.imputer_, table, self.prior_)
+        return imputed_proba(self.imputer_, table, len(self.classes_), self.prior_)
 
     def _posterior(self, records, labels):
         prior = self._prior_proba(records, labels)

@@ -132,9 +132,7 @@ class FredriksonInversion(BaseInversion):
             confidence = _top_class(answers)[1]
         else:
             confidence = _label_confidence(answers, labels)
-        if self.prior == "uniform":
-            return confidence
-        return confidence * self.prior_
+        return self._times_prior(confidence)
 
 
 class CSMIA(BaseInversion):

@@ -226,11 +226,29 @@ def make_default_regressor(known, random_state=None):
 def fit_imputer(estimator, table, y, random_state=None):
     """``estimator`` cloned (the default imputer if None), fitted on ``table``, ``y``.
 
+    None when ``y`` holds a single value or ``table`` has no column: there is
+    nothing to learn, and the prior is the answer (see :func:`imputed_proba`).
     Inside :func:`skinvert.utils._memo.shared_fits` (an audit), an equal fit
     already made by another attack is reused instead.
     """
+    if len(np.unique(y)) < 2 or table.shape[1] == 0:
+        return None
     if estimator is None:
         model = make_default_imputer(table, random_state=random_state, y=y)
     else:
         model = clone(estimator)
     return fit_shared(model, table, y)
+
+
+def imputed_proba(model, table, n_classes, fallback):
+    """``model.predict_proba(table)`` over all ``n_classes`` candidate codes.
+
+    ``model`` was fitted on candidate codes (its ``classes_``), which may miss
+    some; None (see :func:`fit_imputer`) gives ``fallback`` for every row.
+    """
+    n = table.shape[0]
+    if model is None:
+        return np.tile(fallback, (n, 1))
+    full = np.zeros((n, n_classes))
+    full[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(table)
+    return full

@@ -16,7 +16,7 @@ from ..base import BaseContinuousInversion, BaseInversion
 from ..utils._memo import fit_shared
 from ..utils._optional import is_pandas_dataframe
 from ..utils._sklearn import HasMethods
-from ._default_models import fit_imputer, make_default_regressor
+from ._default_models import fit_imputer, imputed_proba, make_default_regressor
 
 
 def known_feature_table(known, labels):
@@ -129,21 +129,11 @@ class ImputationBaseline(BaseInversion):
 
     def _fit(self, records, codes, labels):
         table = known_feature_table(self._known(records), labels)
-        self.estimator_ = None
-        if len(np.unique(codes)) > 1 and table.shape[1] > 0:
-            self.estimator_ = fit_imputer(
-                self.estimator, table, codes, self.random_state
-            )
+        self.estimator_ = fit_imputer(self.estimator, table, codes, self.random_state)
 
     def _posterior(self, records, labels):
-        n = records.shape[0]
-        if self.estimator_ is None:
-            return np.tile(self.prior_, (n, 1))
         table = known_feature_table(self._known(records), labels)
-        proba = self.estimator_.predict_proba(table)
-        full = np.zeros((n, len(self.classes_)))
-        full[:, np.asarray(self.estimator_.classes_, dtype=int)] = proba
-        return full
+        return imputed_proba(self.estimator_, table, len(self.classes_), self.prior_)
 
 
 class _ModelRegressor(BaseContinuousInversion):

@@ -14,7 +14,7 @@ from .._query import (
 from ..base import BaseInversion
 from ..utils._shadow import make_shadow_targets
 from ..utils._sklearn import HasMethods, Interval, StrOptions
-from ._default_models import fit_imputer
+from ._default_models import fit_imputer, imputed_proba
 from ._imputation import known_feature_table
 
 
@@ -428,21 +428,15 @@ class LOMIA(BaseInversion):
             if len(targets)
             else self.prior_.copy()
         )
-        self.estimator_ = None
-        if len(np.unique(targets)) < 2:
-            return
         table = _take_rows(known_feature_table(self._known(records), labels), rows)
+        # None with a single value to learn: the answer is then _constant_proba_
         self.estimator_ = fit_imputer(self.estimator, table, targets, self.random_state)
 
     def _model_proba(self, records, labels):
-        n = records.shape[0]
-        if self.estimator_ is None:
-            return np.tile(self._constant_proba_, (n, 1))
         table = known_feature_table(self._known(records), labels)
-        proba = self.estimator_.predict_proba(table)
-        full = np.zeros((n, len(self.classes_)))
-        full[:, np.asarray(self.estimator_.classes_, dtype=int)] = proba
-        return full
+        return imputed_proba(
+            self.estimator_, table, len(self.classes_), self._constant_proba_
+        )
 
     def _posterior(self, records, labels):
         scores = self._model_proba(records, labels)

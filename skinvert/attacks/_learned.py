@@ -19,7 +19,7 @@ from ..base import BaseInversion
 from ..utils._optional import is_pandas_dataframe
 from ..utils._sklearn import HasMethods, Interval, StrOptions
 from ..utils._validation import missing_cells
-from ._default_models import fit_imputer
+from ._default_models import fit_imputer, imputed_proba
 from ._imputation import (
     _ModelRegressor,
     known_feature_table,
@@ -237,10 +237,7 @@ class LearnedInversion(BaseInversion):
             verbose=self._verbosity(),
         )
         table = self._table(records, labels, self._release(answers))
-        proba = self.estimator_.predict_proba(table)
-        full = np.zeros((n, len(self.classes_)))
-        full[:, np.asarray(self.estimator_.classes_, dtype=int)] = proba
-        return full
+        return imputed_proba(self.estimator_, table, len(self.classes_), self.prior_)
 
 
 class LearnedInversionRegressor(_ModelRegressor):

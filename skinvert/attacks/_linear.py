@@ -187,9 +187,7 @@ class LinearWhiteBoxInversion(BaseInversion):
             confidence = _top_class(answers)[1]
         else:
             confidence = _label_confidence(answers, labels)
-        if self.prior == "uniform":
-            return confidence
-        return confidence * self.prior_
+        return self._times_prior(confidence)
 
 
 def _regressor_parameters():

@@ -29,7 +29,7 @@ from ._decision import (
     check_decision,
     choose_bias,
 )
-from ._default_models import fit_imputer
+from ._default_models import fit_imputer, imputed_proba
 from ._imputation import known_feature_table
 
 __all__ = [
@@ -329,27 +329,16 @@ class ShadowCalibratedInversion(DecisionMixin, BaseInversion):
         self.random_state = random_state
 
     # ------------------------------------------------------------ imputation
-    def _impute(self, model, table, fallback):
-        n = table.shape[0]
-        if model is None:
-            return np.tile(fallback, (n, 1))
-        full = np.zeros((n, len(self.classes_)))
-        full[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(table)
-        return full
-
-    def _fit_imputer(self, table, codes):
-        if len(np.unique(codes)) < 2 or table.shape[1] == 0:
-            return None
-        return fit_imputer(self.imputer, table, codes, self.random_state)
-
     def _cross_fitted_prior(self, table, codes, folds):
         """Out-of-fold imputation posteriors of the auxiliary records."""
         n, k = len(codes), len(self.classes_)
         out = np.empty((n, k))
         for train, test in folds:
             fallback = np.bincount(codes[train], minlength=k) / len(train)
-            model = self._fit_imputer(_take(table, train), codes[train])
-            out[test] = self._impute(model, _take(table, test), fallback)
+            model = fit_imputer(
+                self.imputer, _take(table, train), codes[train], self.random_state
+            )
+            out[test] = imputed_proba(model, _take(table, test), k, fallback)
         return out
 
     # ---------------------------------------------------------------- shadows
@@ -427,10 +416,12 @@ class ShadowCalibratedInversion(DecisionMixin, BaseInversion):
         records_of = np.tile(np.arange(n), len(answers))
         imputed = argmax_with_prior(np.tile(prior, (len(answers), 1)), self.prior_)
         self._calibrate(features, stacked, members, records_of, imputed, rng)
-        self.imputer_ = self._fit_imputer(table, codes)
+        self.imputer_ = fit_imputer(self.imputer, table, codes, self.random_state)
         self.feature_imputer_ = None
         if labels is not None:
-            self.feature_imputer_ = self._fit_imputer(known, codes)
+            self.feature_imputer_ = fit_imputer(
+                self.imputer, known, codes, self.random_state
+            )
 
     def _calibrate(self, features, codes, members, records_of, imputed, rng):
         """Weights, decision and shadow results, the non-member share by cross-fit.
@@ -487,10 +478,12 @@ class ShadowCalibratedInversion(DecisionMixin, BaseInversion):
 
     def _posterior(self, records, labels):
         table = known_feature_table(self._known(records), labels)
-        prior = self._impute(self.imputer_, table, self.prior_)
+        prior = imputed_proba(self.imputer_, table, len(self.classes_), self.prior_)
         prior_x = None
         if labels is not None:
             known = self._known(records)
-            prior_x = self._impute(self.feature_imputer_, known, self.prior_)
+            prior_x = imputed_proba(
+                self.feature_imputer_, known, len(self.classes_), self.prior_
+            )
         features = evidence_features(self._query(records), labels, prior, prior_x)
         return _softmax(features @ self.coef_)

@@ -279,9 +279,7 @@ class WhiteBoxTreeInversion(BaseInversion):
                 delayed(_batch_scores)(*shipped, a, b) for a, b in bounds
             )
         scores = np.concatenate(parts, axis=0) if parts else np.empty((0, k))
-        if self.prior == "uniform":
-            return scores
-        return scores * self.prior_
+        return self._times_prior(scores)
 
     def _batch_scores(self, preprocess, model, counts, offsets, records, labels, a, b):
         """Mean per-tree leaf count of the known label, shape (b - a, k)."""

@@ -109,6 +109,4 @@ class MembershipAttributeInference(BaseInversion):
         answers = self._query(records)  # (n, k, n_classes)
         phi = logit_confidence(np.swapaxes(answers, 0, 1), labels)  # (k, n)
         member = expit((phi.T - self.threshold_) / self.scale_)
-        if self.prior == "uniform":
-            return member
-        return member * self.prior_
+        return self._times_prior(member)

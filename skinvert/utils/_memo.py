@@ -45,11 +45,10 @@ _state = {"memo": None, "targets": {}, "depth": 0, "hits": 0, "fits": 0, "answer
 class _Entry:
     """One result: computed once, waited for by every other caller."""
 
-    def __init__(self, keep=None):
+    def __init__(self):
         self.done = threading.Event()
         self.value = None
         self.failed = False
-        self.keep = keep  # an object whose identity is part of the key
 
 
 # object cells digested by their repr: scalars only (an array's repr is truncated)
@@ -85,7 +84,7 @@ def _digest(values):
             digest.update(np.ascontiguousarray(column).tobytes())
             continue
         cells = column.ravel().tolist()
-        if not all(isinstance(cell, _SCALARS) for cell in cells):
+        if not all(issubclass(kind, _SCALARS) for kind in set(map(type, cells))):
             raise TypeError("object cells that are not scalars are not digested")
         digest.update(repr(cells).encode())
     return digest.hexdigest()
@@ -184,7 +183,7 @@ def shared_answers(target, parts, compute):
         key = ("answers", id(target), *(_part(p) for p in parts))
     except Exception:  # content that cannot be digested: unshared
         return compute()
-    return np.array(_once(key, compute, "answers", keep=target), copy=True)
+    return np.array(_once(key, compute, "answers"), copy=True)
 
 
 def share_answers_of(target):
@@ -234,7 +233,7 @@ def _memo():
         return _state["memo"]
 
 
-def _once(key, compute, kind, keep=None):
+def _once(key, compute, kind):
     """``compute()`` once per ``key`` within the memo; other callers wait for it."""
     with _lock:
         memo = _state["memo"]
@@ -244,7 +243,7 @@ def _once(key, compute, kind, keep=None):
             entry = memo.get(key)
             owner = entry is None
             if owner:
-                entry = memo[key] = _Entry(keep)
+                entry = memo[key] = _Entry()
                 _state[kind] += 1
             else:
                 _state["hits"] += 1
