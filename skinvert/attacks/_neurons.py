@@ -100,6 +100,30 @@ def _whitebox_cost(name):
 """
 
 
+# the shared parameters and attributes, as they read for an attack that reads
+# the network instead of querying it
+_NETWORK_PARAMETERS = (
+    _SHARED_PARAMETERS.replace(
+        """    target : classifier
+        The fitted model under attack, exposing ``predict_proba`` and ``classes_``.""",
+        """    target : classifier
+        The fitted MLPClassifier under attack, or a Pipeline ending in one.""",
+    )
+    .replace(
+        "attack accepts; each costs one target query per victim.",
+        "attack accepts.",
+    )
+    .replace(
+        "Maximum number of completed records per target query (bounds memory).",
+        "Completed records passed through the network at once (bounds memory).",
+    )
+)
+_NETWORK_ATTRIBUTES = _SHARED_ATTRIBUTES.replace(
+    "Target queries (completed records) made per victim: ``n_candidates``.",
+    "Target queries per victim: 0 (the network is read, not queried).",
+)
+
+
 class NeuronOutputInversion(_NeuronMixin, BaseInversion):
     __doc__ = (
         """White-box neuron-output attack on an MLPClassifier (Jayaraman & Evans).
@@ -118,26 +142,11 @@ class NeuronOutputInversion(_NeuronMixin, BaseInversion):
     (``n_aux * k * n_hidden_neurons`` floats).
 """
         + _whitebox_cost("NeuronOutputInversion")
-        + _SHARED_PARAMETERS.replace(
-            """    target : classifier
-        The fitted model under attack, exposing ``predict_proba`` and ``classes_``.""",
-            """    target : classifier
-        The fitted MLPClassifier under attack, or a Pipeline ending in one.""",
+        + _NETWORK_PARAMETERS.replace(
+            _SHARED_PARAMETERS[_SHARED_PARAMETERS.index("    n_jobs :") :], ""
         )
-        .replace(
-            "attack accepts; each costs one target query per victim.",
-            "attack accepts.",
-        )
-        .replace(
-            "Maximum number of completed records per target query (bounds memory).",
-            "Completed records passed through the network at once (bounds memory).",
-        )
-        .replace(_SHARED_PARAMETERS[_SHARED_PARAMETERS.index("    n_jobs :") :], "")
         + _NEURON_PARAMETERS
-        + _SHARED_ATTRIBUTES.replace(
-            "Target queries (completed records) made per victim: ``n_candidates``.",
-            "Target queries per victim: 0 (the network is read, not queried).",
-        )
+        + _NETWORK_ATTRIBUTES
         + _NEURON_ATTRIBUTES
         + """
     Raises
@@ -234,31 +243,13 @@ class CombinedNeuronOutput(_NeuronMixin, _CombinedInversion):
 """
         + _NEURON_CALIBRATION
         + _whitebox_cost("CombinedNeuronOutput")
-        + _SHARED_PARAMETERS.replace(
-            """    target : classifier
-        The fitted model under attack, exposing ``predict_proba`` and ``classes_``.""",
-            """    target : classifier
-        The fitted MLPClassifier under attack, or a Pipeline ending in one.""",
-        )
-        .replace(
-            "attack accepts; each costs one target query per victim.",
-            "attack accepts.",
-        )
-        .replace(
-            "Maximum number of completed records per target query (bounds memory).",
-            "Completed records passed through the network at once (bounds memory).",
-        )
-        .replace(
+        + _NETWORK_PARAMETERS.replace(
             "Parallel jobs for the queries", "Parallel jobs for the cross-validation"
-        )
-        .replace(_SHARED_PARAMETERS[_SHARED_PARAMETERS.index("    verbose :") :], "")
+        ).replace(_SHARED_PARAMETERS[_SHARED_PARAMETERS.index("    verbose :") :], "")
         + _NEURON_PARAMETERS
         + _COMBINED_PARAMETERS
         + _CV_PARAMETERS
-        + _SHARED_ATTRIBUTES.replace(
-            "Target queries (completed records) made per victim: ``n_candidates``.",
-            "Target queries per victim: 0 (the network is read, not queried).",
-        )
+        + _NETWORK_ATTRIBUTES
         + _NEURON_ATTRIBUTES
         + _COMBINED_ATTRIBUTES.replace(
             "The smoothing in use.", "Always 0 (no smoothing here)."

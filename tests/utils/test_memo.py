@@ -87,6 +87,8 @@ def test_object_columns_distinguish_text_from_numbers():
 
 def test_concurrent_callers_wait_for_one_fit():
     X, y = _data(n=200)
+    Slow.calls.clear()
+    Slow.gate.clear()
     found = []
     with shared_fits():
         threads = [
