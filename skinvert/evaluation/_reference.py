@@ -203,15 +203,18 @@ def choose_reference(kind, view, s, *, sensitive, label, seed, given=None, n_job
             {"scores": {}, "chosen": dict.fromkeys(metrics, name), "given": True},
         )
     candidates = _candidates(kind, sensitive, label, seed)
-    # each candidate cross-validated and fitted on all the records, side by side:
-    # the attacks of an audit reuse both imputers (skinvert.utils._memo)
+    names_in_order = [name for name, _ in candidates]
+    jobs = effective_n_jobs(n_jobs)
+    # with several jobs, every candidate is also fitted on all the records beside
+    # the cross-validation (the attacks of an audit reuse those imputers:
+    # skinvert.utils._memo); with one, only the chosen ones, afterwards
     tasks = [(_scores, (kind, ref, view, s, seed)) for _, ref in candidates]
-    tasks += [(_fit_fresh, (ref, view, s)) for _, ref in candidates]
-    limit = thread_budget(n_jobs, min(len(tasks), effective_n_jobs(n_jobs)))
+    if jobs > 1:
+        tasks += [(_fit_fresh, (ref, view, s)) for _, ref in candidates]
+    limit = thread_budget(n_jobs, min(len(tasks), jobs))
     found = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(bounded(task, limit))(*args) for task, args in tasks
     )
-    names_in_order = [name for name, _ in candidates]
     scores = dict(zip(names_in_order, found[: len(candidates)]))
     fitted = dict(zip(names_in_order, found[len(candidates) :]))
     chosen, names = {}, {}
@@ -222,6 +225,8 @@ def choose_reference(kind, view, s, *, sensitive, label, seed, given=None, n_job
             best = max(usable, key=lambda name: sign * scores[name][metric])
         else:  # too few records to cross-validate: the richest reference
             best = names_in_order[-1]
+        if best not in fitted:
+            fitted[best] = _fit_fresh(dict(candidates)[best], view, s)
         chosen[metric], names[metric] = (best, fitted[best]), best
     report = {
         "scores": {k: v for k, v in scores.items() if v is not None},
